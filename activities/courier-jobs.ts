@@ -1,0 +1,89 @@
+import type { Db } from 'mongodb';
+import type { CourierJobRef } from '../domain/dossier';
+import { sameArea } from '../domain/routes';
+import type { Address, Courier } from '../domain/types';
+import { COLLECTIONS, isDuplicateKey } from '../store/db';
+import type { ReferenceData } from '../store/reference-data';
+
+export interface CourierJobDoc {
+  _id: string;
+  dossierCode: string;
+  agencyId: string;
+  purpose: CourierJobRef['purpose'];
+  attempt: number;
+  courierId: string | null;
+  status: 'open' | 'done' | 'failed' | 'cancelled';
+  address: Address | null;
+  createdAt: Date;
+  updatedAt: Date;
+  cancelReason?: string;
+}
+
+/** A courier covers an address in its district, and its wards when it lists any; ward specialists first. */
+export function chooseCourier(couriers: Courier[], address: Address | null): Courier | null {
+  if (!address) return null;
+  const covering = couriers.filter(
+    (c) =>
+      sameArea(c.province, address.province) &&
+      sameArea(c.district, address.district) &&
+      (c.wards.length === 0 || c.wards.some((w) => sameArea(w, address.ward))),
+  );
+  covering.sort((a, b) => Number(b.wards.length > 0) - Number(a.wards.length > 0) || a.id.localeCompare(b.id));
+  return covering[0] ?? null;
+}
+
+/** Courier jobs: one document per pickup, delivery or redelivery attempt, keyed so a retry finds it. */
+export function createCourierJobActivities(deps: { db: Db; refs: ReferenceData }) {
+  const jobs = () => deps.db.collection<CourierJobDoc>(COLLECTIONS.courierJobs);
+
+  return {
+    async dispatchCourier(input: {
+      dossierCode: string;
+      agencyId: string;
+      purpose: CourierJobRef['purpose'];
+      attempt: number;
+      address: Address | null;
+    }): Promise<CourierJobRef> {
+      const _id = `${input.dossierCode}:${input.purpose}:${input.attempt}`;
+      const existing = await jobs().findOne({ _id });
+      if (existing) return toRef(existing);
+      const courier = chooseCourier(await deps.refs.couriers(), input.address);
+      const now = new Date();
+      const doc: CourierJobDoc = {
+        _id,
+        dossierCode: input.dossierCode,
+        agencyId: input.agencyId,
+        purpose: input.purpose,
+        attempt: input.attempt,
+        courierId: courier?.id ?? null,
+        status: 'open',
+        address: input.address,
+        createdAt: now,
+        updatedAt: now,
+      };
+      try {
+        await jobs().insertOne(doc);
+        return toRef(doc);
+      } catch (err) {
+        if (!isDuplicateKey(err)) throw err;
+        return toRef((await jobs().findOne({ _id }))!);
+      }
+    },
+
+    async closeCourierJob(input: { jobId: string; outcome: 'done' | 'failed' }): Promise<void> {
+      await jobs().updateOne({ _id: input.jobId, status: 'open' }, { $set: { status: input.outcome, updatedAt: new Date() } });
+    },
+
+    async cancelCourierJobs(input: { dossierCode: string; reason: string }): Promise<{ cancelled: number }> {
+      const r = await jobs().updateMany(
+        { dossierCode: input.dossierCode, status: 'open' },
+        { $set: { status: 'cancelled', cancelReason: input.reason, updatedAt: new Date() } },
+      );
+      return { cancelled: r.modifiedCount };
+    },
+  };
+}
+
+function toRef(doc: CourierJobDoc): CourierJobRef {
+  return { jobId: doc._id, purpose: doc.purpose, attempt: doc.attempt, courierId: doc.courierId };
+}

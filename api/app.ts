@@ -1,0 +1,87 @@
+import type { Client } from '@temporalio/client';
+import express, { type NextFunction, type Request, type Response } from 'express';
+import type { Db } from 'mongodb';
+import type { Logger } from 'pino';
+import { pinoHttp } from 'pino-http';
+import { randomUUID } from 'node:crypto';
+import { ReferenceData } from '../store/reference-data';
+import type { DossierWorkflowInput } from '../workflows/messages';
+import { authenticate } from './auth';
+import { Problem, problemHandler, sendProblem } from './problem';
+import { dossierRoutes } from './routes/dossiers';
+
+export interface AppDeps {
+  temporal: Client;
+  db: Db;
+  jwtSecret: string;
+  taskQueue: string;
+  settings: DossierWorkflowInput['settings'];
+  log: Logger;
+  registrationTimeoutMs?: number;
+}
+
+/** The HTTP API as a factory of its dependencies, so tests hand it real local servers. */
+export function createApp(deps: AppDeps): express.Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('trust proxy', 'loopback');
+  app.use(
+    pinoHttp({
+      logger: deps.log,
+      genReqId: (req, res) => {
+        const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
+        res.setHeader('x-request-id', id);
+        return id;
+      },
+    }),
+  );
+  app.use((_req, res, next) => {
+    res.setHeader('x-content-type-options', 'nosniff');
+    res.setHeader('x-frame-options', 'DENY');
+    res.setHeader('referrer-policy', 'no-referrer');
+    next();
+  });
+
+  app.get('/healthz', (_req, res) => {
+    res.json({ status: 'ok' });
+  });
+  app.get('/readyz', async (_req, res) => {
+    const [temporal, mongo] = await Promise.all([
+      deps.temporal.connection.workflowService.getSystemInfo({}).then(
+        () => 'ok',
+        () => 'unreachable',
+      ),
+      deps.db.command({ ping: 1 }).then(
+        () => 'ok',
+        () => 'unreachable',
+      ),
+    ]);
+    const ready = temporal === 'ok' && mongo === 'ok';
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', temporal, mongodb: mongo });
+  });
+
+  // Writes are JSON only, and small.
+  app.use((req: Request, _res: Response, next: NextFunction) => {
+    if (['POST', 'PUT', 'PATCH'].includes(req.method) && req.headers['content-length'] !== '0' && !req.is('application/json')) {
+      return next(new Problem(415, 'unsupported-media-type', 'Unsupported media type', 'Send the body as application/json'));
+    }
+    next();
+  });
+  app.use(express.json({ limit: '64kb', strict: true }));
+
+  app.use('/v1', authenticate(deps.jwtSecret));
+  app.use(
+    dossierRoutes({
+      temporal: deps.temporal,
+      db: deps.db,
+      refs: new ReferenceData(deps.db),
+      taskQueue: deps.taskQueue,
+      settings: deps.settings,
+      registrationTimeoutMs: deps.registrationTimeoutMs,
+    }),
+  );
+
+  app.use((req, res) => sendProblem(res, Problem.notFound(`No route ${req.method} ${req.path}`)));
+  app.use(problemHandler(deps.log));
+  return app;
+}

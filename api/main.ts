@@ -1,0 +1,52 @@
+/** The API process: Express in front of Temporal (writes) and MongoDB (reads). */
+import { Client, Connection } from '@temporalio/client';
+import pino from 'pino';
+import { ConfigError, loadConfig } from '../config/config';
+import { connectMongo } from '../store/db';
+import { temporalConnectionOptions } from '../workers/temporal-connection';
+import { createApp } from './app';
+
+async function main(): Promise<void> {
+  const config = loadConfig();
+  const log = pino({ level: config.LOG_LEVEL, base: { service: 'api' } });
+  const { client: mongo, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB).catch((err: Error) => {
+    throw new StartupError(`api: cannot reach MongoDB at ${config.MONGODB_URI}: ${err.message}`);
+  });
+  const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
+    throw new StartupError(`api: cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err.message}`);
+  });
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const app = createApp({
+    temporal,
+    db,
+    log,
+    jwtSecret: config.AUTH_JWT_SECRET,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    settings: { supplementRule: config.SUPPLEMENT_RULE, classOneProvinces: config.CLASS_ONE_PROVINCES },
+  });
+  const server = app.listen(config.PORT, config.HOST, () => log.info(`api: listening on http://${config.HOST}:${config.PORT}`));
+  server.on('error', (err) => {
+    console.error(`api: cannot listen on ${config.HOST}:${config.PORT}: ${err.message}`);
+    process.exit(1);
+  });
+  // Graceful shutdown: stop accepting, let in-flight requests finish, then close clients.
+  const stop = () => {
+    server.close(async () => {
+      await connection.close();
+      await mongo.close();
+      process.exit(0);
+    });
+    server.closeIdleConnections();
+    setTimeout(() => process.exit(0), 10_000).unref();
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+class StartupError extends Error {}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError || err instanceof StartupError) console.error(err.message);
+  else console.error('api:', err);
+  process.exit(1);
+});

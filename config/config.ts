@@ -1,0 +1,77 @@
+import { z } from 'zod';
+
+/**
+ * The one place the environment is read. Every variable the API, the worker
+ * or docker-compose sets is declared here; an invalid one fails fast with a
+ * single line naming it.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+const csv = z
+  .string()
+  .transform((v) =>
+    v
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+
+export const configSchema = z.object({
+  NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  HOST: z.string().min(1).default('0.0.0.0'),
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+
+  TEMPORAL_ADDRESS: z.string().min(1).default('127.0.0.1:7233'),
+  TEMPORAL_NAMESPACE: z.string().min(1).default('default'),
+  TEMPORAL_TASK_QUEUE: z.string().min(1).default('dossiers'),
+  TEMPORAL_TLS: bool.default(false),
+  TEMPORAL_TLS_CERT_PATH: z.string().min(1).optional(),
+  TEMPORAL_TLS_KEY_PATH: z.string().min(1).optional(),
+  TEMPORAL_API_KEY: z.string().min(1).optional(),
+
+  MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017'),
+  MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ or -').default('dossiers'),
+
+  AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
+
+  PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:3100'),
+  PAYMENT_GATEWAY_API_KEY: z.string().min(1).optional(),
+  NOTIFY_WEBHOOK_URL: z.url().optional(),
+
+  /** Decree 61 Art. 19.4 (`restart`) or Decision 766's index rule (`pause`). */
+  SUPPLEMENT_RULE: z.enum(['restart', 'pause']).default('restart'),
+  /** Provinces that are class-I cities, for the J+3 postal route class. */
+  CLASS_ONE_PROVINCES: csv.default([]),
+  /** Public tracking requests allowed per client per minute. */
+  TRACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(30),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+/** Names of every variable the config reads (docker-compose is checked against it). */
+export const CONFIG_VARIABLES: readonly string[] = Object.keys(configSchema.shape);
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const present = Object.fromEntries(
+    Object.entries(env).filter(([k, v]) => CONFIG_VARIABLES.includes(k) && v !== undefined && v !== ''),
+  );
+  const parsed = configSchema.safeParse(present);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const name = String(issue.path[0] ?? 'environment');
+    const why = issue.code === 'invalid_type' && present[name] === undefined ? 'is required' : issue.message;
+    throw new ConfigError(`configuration: ${name} ${why}`);
+  }
+  const cfg = parsed.data;
+  if (cfg.TEMPORAL_TLS_CERT_PATH && !cfg.TEMPORAL_TLS_KEY_PATH) {
+    throw new ConfigError('configuration: TEMPORAL_TLS_KEY_PATH is required with TEMPORAL_TLS_CERT_PATH');
+  }
+  return cfg;
+}

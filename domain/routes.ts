@@ -1,0 +1,86 @@
+/**
+ * Postal route classes and transit standards (Circular 17/2017/TT-BTTTT Art. 7):
+ * same district J+1, same province J+2, between class-I cities J+3, other
+ * inter-province J+4 working days.
+ */
+import type { RouteClass } from './types';
+
+export interface Area {
+  province: string;
+  district: string;
+}
+
+// Longest first so "thành phố" wins over shorter prefixes; "tp." before "tp".
+const ADMIN_PREFIXES = [
+  'thành phố',
+  'thị trấn',
+  'thị xã',
+  'phường',
+  'huyện',
+  'quận',
+  'tỉnh',
+  'tp.',
+  'tp',
+  'xã',
+].map((p) => p.normalize('NFC'));
+
+// Tone marks (NFD combining characters): grave, acute, tilde, hook above, dot below.
+const TONE_MARKS = '\u0300\u0301\u0303\u0309\u0323';
+// "Hòa"/"Hoà", "Thủy"/"Thuỷ": old and new tone placement on oa, oe, uy are the same name.
+const OLD_STYLE_TONE = new RegExp(`([oOuU])([${TONE_MARKS}])([aAeEyY])`, 'g');
+
+/**
+ * The comparable form of an administrative name: NFC, tone placement unified,
+ * lower case, trimmed, single spaces, without a leading administrative prefix
+ * ("Thành phố Hạ Long", "TP. Hạ Long" and "hạ  long" all give "hạ long").
+ */
+export function normalizeArea(name: string): string {
+  let s = name.normalize('NFD').replace(OLD_STYLE_TONE, '$1$3$2').normalize('NFC');
+  s = s.toLowerCase().replace(/\s+/g, ' ').trim();
+  for (const prefix of ADMIN_PREFIXES) {
+    if (!s.startsWith(prefix)) continue;
+    const rest = s.slice(prefix.length);
+    // A prefix must stand alone ("TP Hạ Long", "TP.Hạ Long"), not begin a word ("Tpham").
+    if (!prefix.endsWith('.') && rest !== '' && !/^[\s.]/.test(rest)) continue;
+    const stripped = rest.replace(/^[\s.]+/, '').trim();
+    if (stripped !== '') s = stripped; // a bare "Xã" stays a name rather than becoming blank
+    break;
+  }
+  return s;
+}
+
+/** Whether two names denote the same area; a blank name matches nothing. */
+export function sameArea(a: string, b: string): boolean {
+  const na = normalizeArea(a);
+  return na !== '' && na === normalizeArea(b);
+}
+
+/**
+ * The route class between two addresses. Symmetric. `class_one_cities` applies
+ * only when both (different) provinces are in the configured list.
+ */
+export function routeClass(from: Area, to: Area, classOneProvinces: readonly string[] = []): RouteClass {
+  if (sameArea(from.province, to.province)) {
+    return sameArea(from.district, to.district) ? 'same_district' : 'same_province';
+  }
+  const classOne = (p: string) => classOneProvinces.some((c) => sameArea(c, p));
+  return classOne(from.province) && classOne(to.province) ? 'class_one_cities' : 'inter_province';
+}
+
+/** Working days of postal transit, counted from J (the day the post took the item). */
+export function transitDays(rc: RouteClass): number {
+  switch (rc) {
+    case 'same_district':
+      return 1;
+    case 'same_province':
+      return 2;
+    case 'class_one_cities':
+      return 3;
+    case 'inter_province':
+      return 4;
+    default: {
+      const unknown: never = rc;
+      throw new RangeError(`unknown route class: ${String(unknown)}`);
+    }
+  }
+}

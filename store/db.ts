@@ -1,0 +1,50 @@
+import { MongoClient, MongoServerError, type Db } from 'mongodb';
+
+/** Collection names, in one place. */
+export const COLLECTIONS = {
+  dossiers: 'dossiers',
+  deadlines: 'deadlines',
+  courierJobs: 'courier_jobs',
+  ledger: 'ledger',
+  outbox: 'outbox',
+  handoffs: 'handoffs',
+  procedures: 'procedures',
+  agencies: 'agencies',
+  couriers: 'couriers',
+  tariffs: 'tariffs',
+  calendars: 'calendars',
+} as const;
+
+export async function connectMongo(uri: string, dbName: string): Promise<{ client: MongoClient; db: Db }> {
+  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 });
+  await client.connect();
+  return { client, db: client.db(dbName) };
+}
+
+export function isDuplicateKey(err: unknown): boolean {
+  return err instanceof MongoServerError && err.code === 11000;
+}
+
+const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }[] = [
+  { collection: COLLECTIONS.dossiers, key: { agencyId: 1, submittedAt: -1 }, name: 'agency_submitted' },
+  { collection: COLLECTIONS.dossiers, key: { status: 1, submittedAt: -1 }, name: 'status_submitted' },
+  { collection: COLLECTIONS.dossiers, key: { submittedAt: -1, _id: -1 }, name: 'submitted' },
+  { collection: COLLECTIONS.dossiers, key: { courierIds: 1 }, name: 'couriers' },
+  { collection: COLLECTIONS.deadlines, key: { dueDay: 1, agencyId: 1 }, name: 'due_day_agency' },
+  { collection: COLLECTIONS.deadlines, key: { state: 1, dueAt: 1 }, name: 'state_due' },
+  { collection: COLLECTIONS.deadlines, key: { dossierCode: 1 }, name: 'dossier' },
+  { collection: COLLECTIONS.courierJobs, key: { courierId: 1, status: 1 }, name: 'courier_status' },
+  { collection: COLLECTIONS.courierJobs, key: { dossierCode: 1 }, name: 'dossier' },
+  { collection: COLLECTIONS.ledger, key: { dossierCode: 1 }, name: 'dossier' },
+  { collection: COLLECTIONS.outbox, key: { dossierCode: 1 }, name: 'dossier' },
+];
+
+/**
+ * Indexes that serve the API's reads. One createIndex call per index:
+ * FerretDB 1.24 panics on a multi-index createIndexes whose indexes already exist.
+ */
+export async function ensureIndexes(db: Db): Promise<void> {
+  for (const { collection, key, name } of INDEXES) {
+    await db.collection(collection).createIndex(key, { name });
+  }
+}

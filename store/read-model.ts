@@ -1,0 +1,111 @@
+import type { Db, Filter } from 'mongodb';
+import { dueDay, parseInstant } from '../domain/calendar';
+import type { DossierStatus, DossierView, Stage } from '../domain/dossier';
+import { COLLECTIONS, isDuplicateKey } from './db';
+
+/** A dossier in the read model: the workflow's view plus the fields queries filter on. */
+export interface DossierDoc {
+  _id: string;
+  version: number;
+  view: DossierView;
+  status: DossierStatus;
+  agencyId: string;
+  procedureCode: string;
+  district: string;
+  phoneLast4: string;
+  courierIds: string[];
+  submittedAt: Date;
+  updatedAt: Date;
+  nextDueAt: Date | null;
+}
+
+/** One committed deadline, the unit the compliance figures count. */
+export interface DeadlineDoc {
+  _id: string;
+  dossierCode: string;
+  version: number;
+  stage: Stage;
+  owner: 'post' | 'agency';
+  agencyId: string;
+  procedureCode: string;
+  district: string;
+  startedAt: Date;
+  dueAt: Date;
+  /** Local day the due ends (a 00:00 due belongs to the day before). */
+  dueDay: string;
+  dueMonth: string;
+  revisedDueAt: Date | null;
+  completedAt: Date | null;
+  state: 'open' | 'overdue' | 'met_on_time' | 'met_late';
+  atRisk: boolean;
+  supplementWorkingDays: number;
+  multipleSupplementRequests: boolean;
+  dossierStatus: DossierStatus;
+}
+
+const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) : null);
+
+/**
+ * Writes a dossier's projection. Idempotent and monotonic without
+ * transactions: each document is replaced only by a newer version, so a
+ * retried, replayed or out-of-order write never moves it backwards.
+ */
+export async function writeProjection(db: Db, view: DossierView): Promise<{ written: boolean }> {
+  const doc: DossierDoc = {
+    _id: view.code,
+    version: view.version,
+    view,
+    status: view.status,
+    agencyId: view.agencyId,
+    procedureCode: view.procedureCode,
+    district: view.delivery?.method === 'home' ? view.delivery.address.district : (view.pickupAddress?.district ?? ''),
+    phoneLast4: view.applicant.phone.slice(-4),
+    courierIds: view.courierIds,
+    submittedAt: date(view.submittedAt)!,
+    updatedAt: date(view.updatedAt)!,
+    nextDueAt: date(view.nextDueAt),
+  };
+  // Deadlines first: the dossier's version is what readers trust to be complete.
+  for (const d of view.deadlines) {
+    const day = dueDay(d.dueAt);
+    await upsertIfNewer<DeadlineDoc>(db, COLLECTIONS.deadlines, {
+      _id: `${view.code}:${d.stage}`,
+      dossierCode: view.code,
+      version: view.version,
+      stage: d.stage,
+      owner: d.owner,
+      agencyId: view.agencyId,
+      procedureCode: view.procedureCode,
+      district: doc.district,
+      startedAt: date(d.startedAt)!,
+      dueAt: date(d.dueAt)!,
+      dueDay: day,
+      dueMonth: day.slice(0, 7),
+      revisedDueAt: date(d.revisedDueAt),
+      completedAt: date(d.completedAt),
+      state: d.state,
+      atRisk: d.atRisk,
+      supplementWorkingDays: d.supplementWorkingDays,
+      multipleSupplementRequests: view.multipleSupplementRequests,
+      dossierStatus: view.status,
+    });
+  }
+  return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
+}
+
+async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, doc: T): Promise<boolean> {
+  try {
+    const r = await db
+      .collection<T>(collection)
+      .replaceOne({ _id: doc._id, version: { $lt: doc.version } } as Filter<T>, doc, { upsert: true });
+    return r.modifiedCount + r.upsertedCount > 0;
+  } catch (err) {
+    // The document exists with this version or a newer one: the write is already there.
+    if (isDuplicateKey(err)) return false;
+    throw err;
+  }
+}
+
+export async function findDossier(db: Db, code: string): Promise<DossierDoc | null> {
+  return db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
+}

@@ -1,0 +1,104 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { Client, Connection } from '@temporalio/client';
+import { NativeConnection, type Worker } from '@temporalio/worker';
+import type { Db, MongoClient } from 'mongodb';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { signToken } from '../../api/auth';
+import type { Role } from '../../domain/types';
+import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
+import { createDossierWorker } from '../../workers/worker';
+import { freshDatabase } from './mongo';
+
+export const JWT_SECRET = 'integration-test-secret-of-at-least-32-chars';
+
+/**
+ * The whole system over HTTP against the run's real Temporal dev server and
+ * FerretDB: a worker, the API on a free port, the sandbox payment gateway.
+ */
+export class System {
+  private runPromise!: Promise<void>;
+  private constructor(
+    readonly baseUrl: string,
+    readonly server: Server,
+    readonly temporal: Client,
+    readonly connection: Connection,
+    readonly nativeConnection: NativeConnection,
+    readonly worker: Worker,
+    readonly db: Db,
+    readonly mongo: MongoClient,
+    readonly gateway: PaymentSandbox,
+  ) {}
+
+  static async start(label: string): Promise<System> {
+    const address = process.env.TEST_TEMPORAL_ADDRESS!;
+    const { client: mongo, db } = await freshDatabase(label);
+    const gateway = await startPaymentSandbox({ slowMs: 200 });
+    const taskQueue = `it-${randomUUID()}`;
+    const nativeConnection = await NativeConnection.connect({ address });
+    const worker = await createDossierWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      db,
+      paymentGatewayUrl: gateway.url,
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    });
+    const connection = await Connection.connect({ address });
+    const temporal = new Client({ connection, namespace: 'default' });
+    const app = createApp({
+      temporal,
+      db,
+      jwtSecret: JWT_SECRET,
+      taskQueue,
+      settings: { supplementRule: 'restart', classOneProvinces: [] },
+      log: pino({ level: 'silent' }),
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    const { port } = server.address() as AddressInfo;
+    const system = new System(`http://127.0.0.1:${port}`, server, temporal, connection, nativeConnection, worker, db, mongo, gateway);
+    system.runPromise = worker.run();
+    return system;
+  }
+
+  async stop(): Promise<void> {
+    await new Promise<void>((resolve) => {
+      this.server.closeAllConnections();
+      this.server.close(() => resolve());
+    });
+    this.worker.shutdown();
+    await this.runPromise;
+    await this.connection.close();
+    await this.nativeConnection.close();
+    await this.gateway.close();
+    await this.mongo.close();
+  }
+
+  token(role: Role, extra: { agencyId?: string; courierId?: string } = {}): string {
+    return signToken(JWT_SECRET, { sub: `${role}-test`, role, ...extra });
+  }
+
+  async request(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+    const res = await fetch(`${this.baseUrl}${path}`, {
+      method,
+      headers: {
+        ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}),
+        ...(opts.body !== undefined ? { 'content-type': 'application/json' } : {}),
+        ...opts.headers,
+      },
+      body: opts.body === undefined ? undefined : typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body),
+    });
+    const text = await res.text();
+    let body: any; // eslint-disable-line @typescript-eslint/no-explicit-any
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: res.status, headers: res.headers, body };
+  }
+}

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { defaultPayloadConverter } from '@temporalio/common';
+import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import { temporal } from '@temporalio/proto';
+import { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { Db, MongoClient } from 'mongodb';
+import type { DossierView } from '../../domain/dossier';
+import type { EventCommand, Refusal } from '../../domain/events';
+import type { Submission } from '../../domain/types';
+import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
+import { findDossier } from '../../store/read-model';
+import { ReferenceData } from '../../store/reference-data';
+import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../domain/calendar';
+import {
+  applyEventUpdate,
+  dossierViewQuery,
+  dossierWorkflowId,
+  registeredUpdate,
+  REFUSAL_FAILURE_TYPE,
+} from '../../workflows/messages';
+import { createDossierWorker } from '../../workers/worker';
+import { freshDatabase } from './mongo';
+import type { dossierWorkflow } from '../../workflows/dossier';
+
+export type Actor = EventCommand['actor'];
+export const portal: Actor = { role: 'portal', id: 'portal' };
+export const agency = (agencyId = 'HL-TNMT'): Actor => ({ role: 'agency', id: `desk-${agencyId}`, agencyId });
+export const courier = (courierId = 'HL-BT01'): Actor => ({ role: 'courier', id: `c-${courierId}`, courierId });
+export const clerk: Actor = { role: 'clerk', id: 'clerk-1' };
+
+/**
+ * Time-skipping Temporal, a real worker with the real activities against a
+ * fresh FerretDB database, and the sandbox payment gateway.
+ */
+export class WorkflowHarness {
+  private runPromise!: Promise<void>;
+  private constructor(
+    readonly env: TestWorkflowEnvironment,
+    public worker: Worker,
+    readonly db: Db,
+    readonly mongo: MongoClient,
+    readonly gateway: PaymentSandbox,
+    readonly taskQueue: string,
+    readonly settings: { supplementRule: 'restart' | 'pause'; classOneProvinces: string[] },
+  ) {}
+
+  static async create(opts: { supplementRule?: 'restart' | 'pause'; gatewaySlowMs?: number; label?: string } = {}): Promise<WorkflowHarness> {
+    const env = await TestWorkflowEnvironment.createTimeSkipping({
+      server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
+    });
+    const { KEYWORD, DATETIME, BOOL } = {
+      KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+      DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+      BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    };
+    await env.connection.operatorService.addSearchAttributes({
+      namespace: env.namespace ?? 'default',
+      searchAttributes: { DossierStatus: KEYWORD, AgencyId: KEYWORD, ProcedureCode: KEYWORD, NextDueAt: DATETIME, Overdue: BOOL },
+    });
+    const { client, db } = await freshDatabase(opts.label ?? 'wf');
+    // The test server's clock starts at real now: give the years a test can reach a calendar
+    // of weekends only, so expected dues do not depend on the day the suite runs.
+    const refs = new ReferenceData(db);
+    const year = new Date((await env.currentTimeMs()) as number).getUTCFullYear();
+    for (const y of [year, year + 1, year + 2]) await refs.putCalendar({ year: y, holidays: [], workingDays: [] });
+    const gateway = await startPaymentSandbox({ slowMs: opts.gatewaySlowMs ?? 200 });
+    const taskQueue = `dossiers-${randomUUID()}`;
+    const worker = await WorkflowHarness.newWorker(env, taskQueue, db, gateway.url);
+    const h = new WorkflowHarness(env, worker, db, client, gateway, taskQueue, {
+      supplementRule: opts.supplementRule ?? 'restart',
+      classOneProvinces: [],
+    });
+    h.runPromise = worker.run();
+    return h;
+  }
+
+  private static newWorker(env: TestWorkflowEnvironment, taskQueue: string, db: Db, paymentGatewayUrl: string): Promise<Worker> {
+    return createDossierWorker({
+      connection: env.nativeConnection,
+      namespace: env.namespace ?? 'default',
+      taskQueue,
+      db,
+      paymentGatewayUrl,
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    });
+  }
+
+  /** Shuts the running worker down (its workflows stay on the server, unattended). */
+  async stopWorker(): Promise<void> {
+    this.worker.shutdown();
+    await this.runPromise;
+  }
+
+  /** A new worker on the same task queue (a fresh process would see the same: no workflow cache). */
+  async startWorker(): Promise<void> {
+    this.worker = await WorkflowHarness.newWorker(this.env, this.taskQueue, this.db, this.gateway.url);
+    this.runPromise = this.worker.run();
+  }
+
+  async restartWorker(): Promise<void> {
+    await this.stopWorker();
+    await this.startWorker();
+  }
+
+  /**
+   * With `RECORD_HISTORIES=1`, saves a finished workflow's history to
+   * `test/histories/<name>.json` for the replay test (test/workflow/replay.test.ts).
+   */
+  async recordHistory(code: string, name: string): Promise<void> {
+    if (process.env.RECORD_HISTORIES !== '1') return;
+    const history = await this.handle(code).fetchHistory();
+    const dir = join(__dirname, '..', 'histories');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+  }
+
+  async close(): Promise<void> {
+    if (this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    await this.runPromise;
+    await this.gateway.close();
+    await this.mongo.close();
+    await this.env.teardown();
+  }
+
+  handle(code: string): WorkflowHandle<typeof dossierWorkflow> {
+    return this.env.client.workflow.getHandle(dossierWorkflowId(code));
+  }
+
+  /** Submits a dossier and waits until it is registered. */
+  async submit(sub: Submission): Promise<DossierView> {
+    const handle = await this.env.client.workflow.start('dossierWorkflow', {
+      taskQueue: this.taskQueue,
+      workflowId: dossierWorkflowId(sub.code),
+      args: [{ submission: sub, settings: this.settings }],
+    });
+    return handle.executeUpdate(registeredUpdate);
+  }
+
+  async event(code: string, actor: Actor, event: EventCommand['event'], extra: { occurredAt?: string; eventId?: string } = {}): Promise<DossierView> {
+    return this.handle(code).executeUpdate(applyEventUpdate, {
+      args: [{ event, actor, ...extra }],
+      ...(extra.eventId ? { updateId: extra.eventId } : {}),
+    });
+  }
+
+  /** The refusal an event meets, or throws if it was accepted. */
+  async refusal(code: string, actor: Actor, event: EventCommand['event'], extra: { occurredAt?: string } = {}): Promise<Refusal> {
+    try {
+      await this.event(code, actor, event, extra);
+    } catch (err) {
+      if (err instanceof WorkflowUpdateFailedError && err.cause && 'type' in err.cause && err.cause.type === REFUSAL_FAILURE_TYPE) {
+        return (err.cause as unknown as { details: Refusal[] }).details[0]!;
+      }
+      throw err;
+    }
+    throw new Error(`${event.type} was accepted`);
+  }
+
+  async view(code: string): Promise<DossierView> {
+    return (await this.handle(code).query(dossierViewQuery))!;
+  }
+
+  /** Waits (in real time) until the workflow's view satisfies `predicate`: background effects run in activities. */
+  async until(code: string, predicate: (v: DossierView) => boolean, what = 'condition'): Promise<DossierView> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const v = await this.view(code);
+      if (predicate(v)) return v;
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; status ${v.status}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * The workflow's result once it has finished, read from its history. Never
+   * `handle.result()`: it unlocks time skipping and the test server then jumps
+   * its clock ten years ahead (even for a workflow already completed), out of
+   * the weekends-only calendar years the later tests rely on.
+   */
+  async result(code: string): Promise<DossierView> {
+    const end = Date.now() + 15_000;
+    let status: string;
+    while ((status = (await this.handle(code).describe()).status.name) === 'RUNNING') {
+      if (Date.now() > end) throw new Error(`workflow for ${code} still running`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    if (status !== 'COMPLETED') throw new Error(`workflow for ${code} ended ${status}`);
+    const events = (await this.handle(code).fetchHistory()).events ?? [];
+    const payload = events.at(-1)?.workflowExecutionCompletedEventAttributes?.result?.payloads?.[0];
+    return defaultPayloadConverter.fromPayload<DossierView>(payload!);
+  }
+
+  /** Advances the test server's clock to an instant (time skipping). */
+  async advanceTo(iso: string): Promise<void> {
+    const target = Date.parse(iso);
+    const now = (await this.env.currentTimeMs()) as number;
+    if (target > now) await this.env.sleep(target - now);
+  }
+
+  /** The first Monday at least two days ahead of the test server's clock. */
+  async nextMonday(): Promise<string> {
+    let day = addCalendarDays(localDate((await this.env.currentTimeMs()) as number), 2);
+    while (dayOfWeek(day) !== 1) day = addCalendarDays(day, 1);
+    return day;
+  }
+
+  async now(): Promise<string> {
+    return formatInstant((await this.env.currentTimeMs()) as number);
+  }
+
+  async readModel(code: string) {
+    return findDossier(this.db, code);
+  }
+
+  async outbox(code: string) {
+    return this.db.collection('outbox').find({ dossierCode: code }).sort({ createdAt: 1 }).toArray();
+  }
+
+  async ledger(code: string) {
+    return this.db.collection('ledger').find({ dossierCode: code }).toArray();
+  }
+
+  async jobs(code: string) {
+    return this.db.collection('courier_jobs').find({ dossierCode: code }).sort({ createdAt: 1 }).toArray();
+  }
+}

@@ -1,0 +1,30 @@
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import type { Db } from 'mongodb';
+import { createActivities } from '../activities';
+
+export interface DossierWorkerDeps {
+  connection: NativeConnection;
+  namespace: string;
+  taskQueue: string;
+  db: Db;
+  paymentGatewayUrl: string;
+  paymentGatewayApiKey?: string;
+  notifyWebhookUrl?: string;
+  /** Tests pass a pre-built bundle so the workflow code is bundled once. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Worker> {
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    activities: createActivities({
+      db: deps.db,
+      paymentGatewayUrl: deps.paymentGatewayUrl,
+      paymentGatewayApiKey: deps.paymentGatewayApiKey,
+      notifyWebhookUrl: deps.notifyWebhookUrl,
+    }),
+  });
+}

@@ -1,0 +1,247 @@
+/**
+ * One workflow per dossier (`dossier-<code>`), alive from submission to a
+ * terminal status. It owns time (one durable timer to the next alarm: a due,
+ * an at-risk flag, a reminder, a re-dispatch, an invitation) and side effects
+ * (activities); every rule lives in the pure lifecycle module.
+ */
+import {
+  ApplicationFailure,
+  allHandlersFinished,
+  condition,
+  log,
+  proxyActivities,
+  setHandler,
+  upsertSearchAttributes,
+} from '@temporalio/workflow';
+import type { SearchAttributeUpdatePair } from '@temporalio/common';
+import type { Activities } from '../activities';
+import { WorkingCalendar } from '../domain/calendar';
+import { TERMINAL_STATUSES, type DossierState, type DossierView } from '../domain/dossier';
+import type { EventCommand } from '../domain/events';
+import {
+  applySystem,
+  decide,
+  nextAlarmAt,
+  register,
+  tick,
+  toView,
+  type Context,
+  type Effect,
+  type SystemEvent,
+} from '../domain/lifecycle';
+import {
+  REFUSAL_FAILURE_TYPE,
+  applyEventUpdate,
+  calendarChangedSignal,
+  dossierViewQuery,
+  registeredUpdate,
+  searchAttributes,
+  type DossierWorkflowInput,
+} from './messages';
+
+const reference = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ReferenceDataMissing'] },
+});
+
+// Agencies' systems and the payment gateway can be down for hours: retry without limit, backing off.
+const external = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+const local = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierView> {
+  const { submission, settings } = input;
+  let state: DossierState | undefined;
+  let calendar: WorkingCalendar | undefined;
+  let calendarChanged = false;
+  const effects: Effect[] = [];
+
+  const ctx = (): Context => ({ now: Date.now(), calendar: calendar! });
+
+  setHandler(dossierViewQuery, () => (state ? toView(state) : null));
+  setHandler(calendarChangedSignal, () => {
+    calendarChanged = true;
+  });
+  setHandler(registeredUpdate, async () => {
+    await condition(() => state !== undefined);
+    return toView(state!);
+  });
+  setHandler(
+    applyEventUpdate,
+    async (cmd: EventCommand) => {
+      await condition(() => state !== undefined);
+      // The due of a new deadline is computed on the calendar as it is now.
+      calendar = await refreshCalendar(calendar!);
+      const decision = decide(state!, cmd, ctx());
+      if (!decision.ok) throw refused(decision.refusal);
+      commit(decision.state, decision.effects);
+      // The answer is the state the event produced; effects it started may move it on.
+      const view = toView(decision.state);
+      await project();
+      return view;
+    },
+    {
+      validator: (cmd: EventCommand) => {
+        if (!state || !calendar) return; // not registered yet: the handler decides once it is
+        const decision = decide(state, cmd, ctx());
+        if (!decision.ok) throw refused(decision.refusal);
+      },
+    },
+  );
+
+  function commit(next: DossierState, more: Effect[]): void {
+    state = next;
+    effects.push(...more);
+    upsertSearchAttributes(searchAttributeUpdates(next));
+  }
+
+  async function project(): Promise<void> {
+    const s = state!;
+    await local.projectDossier({ view: toView(s) });
+  }
+
+  // Registration: reference data and the calendar reach the workflow through activities (so replay sees them).
+  const year = new Date(Date.parse(submission.submittedAt)).getUTCFullYear();
+  const refs = await reference.loadDossierContext({ procedureCode: submission.procedureCode, agencyId: submission.agencyId, years: [year, year + 1] });
+  calendar = new WorkingCalendar(refs.calendar);
+  const registered = register({ submission, procedure: refs.procedure, agency: refs.agency, tariff: refs.tariff, settings }, ctx());
+  commit(registered.state, registered.effects);
+  await project();
+
+  // Effects run one at a time, in order, apart from the timers: a slow agency webhook never delays a due.
+  async function runEffects(): Promise<void> {
+    for (;;) {
+      await condition(() => effects.length > 0 || isDone());
+      if (effects.length === 0) return;
+      const effect = effects.shift()!;
+      try {
+        const outcome = await perform(effect);
+        if (outcome) {
+          const applied = applySystem(state!, outcome, ctx());
+          commit(applied.state, applied.effects);
+          await project();
+        }
+      } catch (err) {
+        // Only non-retryable failures reach here; the dossier goes on and managers see the log.
+        log.error('effect failed', { effect: effect.kind, error: String(err) });
+      }
+    }
+  }
+
+  async function runTimers(): Promise<void> {
+    while (!isTerminal()) {
+      const version = state!.version;
+      const at = nextAlarmAt(state!, calendar!);
+      const wake = () => calendarChanged || state!.version !== version || isTerminal();
+      let timedOut = false;
+      if (at === null) await condition(wake);
+      else if (at > Date.now()) timedOut = !(await condition(wake, at - Date.now()));
+      else timedOut = true; // already due (an event reported late): fire at once
+      if (!timedOut && !calendarChanged) continue; // an event changed the state: recompute the next alarm
+      calendarChanged = false;
+      calendar = await refreshCalendar(calendar!);
+      const ticked = tick(state!, ctx());
+      if (ticked.state !== state) {
+        commit(ticked.state, ticked.effects);
+        await project();
+      }
+    }
+  }
+
+  function isTerminal(): boolean {
+    return TERMINAL_STATUSES.has(state!.status);
+  }
+
+  function isDone(): boolean {
+    return isTerminal() && effects.length === 0 && timersDone;
+  }
+
+  let timersDone = false;
+  const effectsLoop = runEffects();
+  await runTimers();
+  timersDone = true;
+  await effectsLoop;
+  await condition(allHandlersFinished);
+  await project();
+  return toView(state!);
+
+  async function perform(effect: Effect): Promise<SystemEvent | null> {
+    const s = state!;
+    switch (effect.kind) {
+      case 'capture_payment': {
+        const r = await external.capturePayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, reference: effect.reference });
+        return r.status === 'captured'
+          ? { type: 'system.payment_captured', key: effect.key, amountVnd: r.amountVnd, reference: r.captureId }
+          : { type: 'system.payment_declined', reason: r.reason };
+      }
+      case 'record_cash':
+        await local.recordCashPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, by: effect.by });
+        return null;
+      case 'refund':
+        await external.refundPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, method: effect.method, reference: effect.reference });
+        return null;
+      case 'hand_off': {
+        const r = await external.handOffToAgency({ dossierCode: s.code, agencyId: s.agencyId, mode: effect.mode, dossier: toView(s) });
+        return { type: 'system.handed_off', channel: r.channel };
+      }
+      case 'inform_agency':
+        await external.informAgency({ dossierCode: s.code, agencyId: s.agencyId, key: effect.key, about: effect.about });
+        return null;
+      case 'dispatch_courier': {
+        const job = await local.dispatchCourier({
+          dossierCode: s.code,
+          agencyId: s.agencyId,
+          purpose: effect.purpose,
+          attempt: effect.attempt,
+          address: effect.address,
+        });
+        return { type: 'system.job_created', job };
+      }
+      case 'close_job':
+        await local.closeCourierJob({ jobId: effect.jobId, outcome: effect.outcome });
+        return null;
+      case 'cancel_jobs':
+        await local.cancelCourierJobs({ dossierCode: s.code, reason: effect.reason });
+        return null;
+      case 'notify':
+        await local.notify({
+          key: effect.key,
+          dossierCode: s.code,
+          audience: effect.audience,
+          template: effect.template,
+          data: effect.data ?? {},
+          agencyId: s.agencyId,
+          applicant: { phone: s.applicant.phone, email: s.applicant.email ?? null },
+        });
+        return effect.then ?? null;
+    }
+  }
+}
+
+async function refreshCalendar(current: WorkingCalendar): Promise<WorkingCalendar> {
+  const years = current.years.map((y) => y.year);
+  const thisYear = new Date(Date.now()).getUTCFullYear();
+  const wanted = [...new Set([...years, thisYear, thisYear + 1])].sort();
+  return new WorkingCalendar(await reference.loadCalendar({ years: wanted }));
+}
+
+function refused(refusal: { status: number; type: string; detail: string }): ApplicationFailure {
+  return ApplicationFailure.create({ message: refusal.detail, type: REFUSAL_FAILURE_TYPE, nonRetryable: true, details: [refusal] });
+}
+
+function searchAttributeUpdates(state: DossierState): SearchAttributeUpdatePair[] {
+  const view = toView(state);
+  return [
+    { key: searchAttributes.status, value: state.status },
+    { key: searchAttributes.agencyId, value: state.agencyId },
+    { key: searchAttributes.procedureCode, value: state.procedureCode },
+    { key: searchAttributes.nextDueAt, value: view.nextDueAt ? new Date(Date.parse(view.nextDueAt)) : null },
+    { key: searchAttributes.overdue, value: state.deadlines.some((d) => d.state === 'overdue') },
+  ];
+}
