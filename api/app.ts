@@ -7,8 +7,13 @@ import { randomUUID } from 'node:crypto';
 import { ReferenceData } from '../store/reference-data';
 import type { DossierWorkflowInput } from '../workflows/messages';
 import { authenticate } from './auth';
+import { docsPage, openApiDocument } from './openapi';
 import { Problem, problemHandler, sendProblem } from './problem';
+import { courierJobRoutes } from './routes/courier-jobs';
 import { dossierRoutes } from './routes/dossiers';
+import { referenceDataRoutes } from './routes/reference-data';
+import { trackRoutes } from './routes/track';
+import { complianceRoutes } from './routes/compliance';
 
 export interface AppDeps {
   temporal: Client;
@@ -18,6 +23,8 @@ export interface AppDeps {
   settings: DossierWorkflowInput['settings'];
   log: Logger;
   registrationTimeoutMs?: number;
+  /** Public tracking requests per client IP per minute (TRACK_RATE_LIMIT_PER_MINUTE); default 30. */
+  trackRateLimitPerMinute?: number;
 }
 
 /** The HTTP API as a factory of its dependencies, so tests hand it real local servers. */
@@ -42,6 +49,12 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
 
+  app.get('/openapi.json', (_req, res) => {
+    res.json(openApiDocument());
+  });
+  app.get('/docs', (_req, res) => {
+    res.type('html').send(docsPage());
+  });
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
@@ -69,6 +82,8 @@ export function createApp(deps: AppDeps): express.Express {
   });
   app.use(express.json({ limit: '64kb', strict: true }));
 
+  // Public, before authentication: tracking by code and phone, rate limited per client IP.
+  app.use(trackRoutes({ db: deps.db, rateLimitPerMinute: deps.trackRateLimitPerMinute ?? 30 }));
   app.use('/v1', authenticate(deps.jwtSecret));
   app.use(
     dossierRoutes({
@@ -80,6 +95,9 @@ export function createApp(deps: AppDeps): express.Express {
       registrationTimeoutMs: deps.registrationTimeoutMs,
     }),
   );
+  app.use(complianceRoutes({ db: deps.db }));
+  app.use(referenceDataRoutes({ temporal: deps.temporal, db: deps.db, refs: new ReferenceData(deps.db), log: deps.log }));
+  app.use(courierJobRoutes({ db: deps.db }));
 
   app.use((req, res) => sendProblem(res, Problem.notFound(`No route ${req.method} ${req.path}`)));
   app.use(problemHandler(deps.log));

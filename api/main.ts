@@ -23,6 +23,7 @@ async function main(): Promise<void> {
     jwtSecret: config.AUTH_JWT_SECRET,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     settings: { supplementRule: config.SUPPLEMENT_RULE, classOneProvinces: config.CLASS_ONE_PROVINCES },
+    trackRateLimitPerMinute: config.TRACK_RATE_LIMIT_PER_MINUTE,
   });
   const server = app.listen(config.PORT, config.HOST, () => log.info(`api: listening on http://${config.HOST}:${config.PORT}`));
   server.on('error', (err) => {

@@ -510,6 +510,9 @@ export function applySystem(state: DossierState, event: SystemEvent, ctx: Contex
     case 'system.handed_off':
       next = { ...state, handedOff: true, status: state.status === 'submitted' ? 'in_transit_to_agency' : state.status };
       note = event.channel;
+      // Withdrawn while the (electronic) handoff was still queued: `withdrawn` did not inform the
+      // agency, which had nothing yet; now it has the dossier, so it must hear of the withdrawal.
+      if (state.status === 'withdrawn') effects.push({ kind: 'inform_agency', key: `${state.code}:withdrawn`, about: 'withdrawn' });
       break;
     case 'system.job_created': {
       if (TERMINAL_STATUSES.has(state.status)) {

@@ -37,6 +37,8 @@ const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }
   { collection: COLLECTIONS.courierJobs, key: { dossierCode: 1 }, name: 'dossier' },
   { collection: COLLECTIONS.ledger, key: { dossierCode: 1 }, name: 'dossier' },
   { collection: COLLECTIONS.outbox, key: { dossierCode: 1 }, name: 'dossier' },
+  // Compliance: the overdue list filtered by agency, oldest first.
+  { collection: COLLECTIONS.deadlines, key: { state: 1, agencyId: 1, dueAt: 1 }, name: 'state_agency_due' },
 ];
 
 /**

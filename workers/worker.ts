@@ -12,6 +12,8 @@ export interface DossierWorkerDeps {
   notifyWebhookUrl?: string;
   /** Tests pass a pre-built bundle so the workflow code is bundled once. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Workflows kept in memory between tasks (SDK default when absent); 0 replays every task from history. */
+  maxCachedWorkflows?: number;
 }
 
 export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Worker> {
@@ -20,6 +22,7 @@ export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Work
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...(deps.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: deps.maxCachedWorkflows } : {}),
     activities: createActivities({
       db: deps.db,
       paymentGatewayUrl: deps.paymentGatewayUrl,

@@ -6,15 +6,18 @@ import {
   type Client,
 } from '@temporalio/client';
 import { Router, type Request } from 'express';
-import type { Db } from 'mongodb';
-import { formatInstant } from '../../domain/calendar';
-import type { DossierView } from '../../domain/dossier';
+import type { Db, Filter } from 'mongodb';
+import { STATUSES, type DossierView } from '../../domain/dossier';
 import { EVENT_ROLES, type DossierEvent, type Refusal } from '../../domain/events';
 import type { Submission } from '../../domain/types';
-import { findDossier } from '../../store/read-model';
+import { z } from 'zod';
+import { endOfLocalDay, formatInstant, isLocalDate, parseInstant, startOfLocalDay } from '../../domain/calendar';
+import { COLLECTIONS } from '../../store/db';
+import { findDossier, type DossierDoc } from '../../store/read-model';
 import type { ReferenceData } from '../../store/reference-data';
 import {
   applyEventUpdate,
+  dossierViewQuery,
   dossierWorkflowId,
   registeredUpdate,
   REFUSAL_FAILURE_TYPE,
@@ -55,6 +58,22 @@ function principal(req: Request): Principal {
 export function dossierRoutes(deps: DossierRoutesDeps): Router {
   const router = Router();
   const registrationTimeoutMs = deps.registrationTimeoutMs ?? 10_000;
+
+  /**
+   * The read model, or, for a dossier registered a moment ago whose projection has not
+   * landed yet, the workflow itself (the source of truth).
+   */
+  async function readDossier(code: string): Promise<{ agencyId: string; courierIds: string[]; view: DossierView } | null> {
+    const doc = await findDossier(deps.db, code);
+    if (doc) return doc;
+    try {
+      const view = await deps.temporal.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery);
+      return view ? { agencyId: view.agencyId, courierIds: view.courierIds, view } : null;
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
 
   router.post('/v1/dossiers', requireRole('portal', 'admin'), async (req, res) => {
     const parsed = submissionSchema.safeParse(req.body);
@@ -113,10 +132,46 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     }
   }
 
+  router.get('/v1/dossiers', requireRole('manager', 'admin', 'agency'), async (req, res) => {
+    const p = principal(req);
+    const parsed = listQuerySchema.safeParse(req.query);
+    if (!parsed.success) {
+      // Name each unknown parameter rather than the query as a whole.
+      const errors = parsed.error.issues.flatMap((i) =>
+        i.code === 'unrecognized_keys'
+          ? i.keys.map((k) => ({ path: k, message: 'is not a parameter of this list' }))
+          : [{ path: i.path.map(String).join('.') || '(query)', message: i.message }],
+      );
+      throw new Problem(400, 'validation', 'Invalid input', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
+    }
+    const q = parsed.data;
+    const and: Filter<DossierDoc>[] = [];
+    const agencyId = p.role === 'agency' ? p.agencyId : q.agencyId;
+    if (agencyId) and.push({ agencyId });
+    if (q.status) and.push({ status: q.status });
+    if (q.procedureCode) and.push({ procedureCode: q.procedureCode });
+    if (q.from) and.push({ submittedAt: { $gte: new Date(parseInstant(startOfLocalDay(q.from))) } });
+    if (q.to) and.push({ submittedAt: { $lt: new Date(parseInstant(endOfLocalDay(q.to))) } });
+    if (q.cursor) {
+      const at = new Date(q.cursor.at);
+      and.push({ $or: [{ submittedAt: { $lt: at } }, { submittedAt: at, _id: { $lt: q.cursor.id } }] });
+    }
+    const docs = await deps.db
+      .collection<DossierDoc>(COLLECTIONS.dossiers)
+      .find(and.length ? { $and: and } : {})
+      .sort({ submittedAt: -1, _id: -1 })
+      .limit(q.limit + 1)
+      .toArray();
+    const page = docs.slice(0, q.limit);
+    const last = page[page.length - 1];
+    const nextCursor = docs.length > q.limit && last ? encodeCursor({ at: last.submittedAt.getTime(), id: last._id }) : null;
+    res.json({ items: page.map((d) => viewFor(p, d.view)), nextCursor });
+  });
+
   router.get('/v1/dossiers/:code', requireRole('portal', 'manager', 'admin', 'agency', 'courier', 'clerk'), async (req, res) => {
     const code = dossierCode.safeParse(req.params.code);
     if (!code.success) throw Problem.notFound(`No dossier ${req.params.code}`);
-    const doc = await findDossier(deps.db, code.data);
+    const doc = await readDossier(code.data);
     if (!doc || !canSee(principal(req), doc)) throw Problem.notFound(`No dossier ${code.data}`);
     res.json(viewFor(principal(req), doc.view));
   });
@@ -131,7 +186,7 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     const role = EVENT_ROLES[event.type];
     if (p.role !== role) throw Problem.forbidden(`${event.type} is reported by the ${role} role`);
 
-    const doc = await findDossier(deps.db, code.data);
+    const doc = await readDossier(code.data);
     // A courier may report on a dossier whose job is not assigned yet (no courier covers the address).
     const visible = doc && (canSee(p, doc) || (p.role === 'courier' && doc.view.job !== null && doc.view.job.courierId === null));
     if (!doc || !visible) throw Problem.notFound(`No dossier ${code.data}`);
@@ -167,6 +222,58 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
 
   return router;
 }
+
+interface ListCursor {
+  at: number;
+  id: string;
+}
+
+function encodeCursor(c: ListCursor): string {
+  return Buffer.from(JSON.stringify([c.at, c.id]), 'utf8').toString('base64url');
+}
+
+function decodeCursor(s: string): ListCursor | null {
+  if (!/^[A-Za-z0-9_-]{1,400}$/.test(s)) return null;
+  try {
+    const v: unknown = JSON.parse(Buffer.from(s, 'base64url').toString('utf8'));
+    if (!Array.isArray(v) || v.length !== 2) return null;
+    const [at, id] = v as unknown[];
+    if (typeof at !== 'number' || !Number.isSafeInteger(at) || typeof id !== 'string' || !id) return null;
+    return { at, id };
+  } catch {
+    return null;
+  }
+}
+
+const localDay = z.string().refine(isLocalDate, 'must be a date, YYYY-MM-DD');
+
+/** Query of the paged list; unknown parameters are refused so typos do not silently widen a list. */
+export const listQuerySchema = z
+  .strictObject({
+    status: z.enum(STATUSES).optional(),
+    agencyId: z.string().trim().min(1).max(64).optional(),
+    procedureCode: z.string().trim().min(1).max(64).optional(),
+    from: localDay.optional(),
+    to: localDay.optional(),
+    cursor: z
+      .string()
+      .transform((s, ctx) => {
+        const c = decodeCursor(s);
+        if (!c) {
+          ctx.addIssue({ code: 'custom', message: 'is not a cursor this API issued' });
+          return z.NEVER;
+        }
+        return c;
+      })
+      .optional(),
+    limit: z
+      .string()
+      .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
+      .transform(Number)
+      .pipe(z.number().int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
+      .default(20),
+  })
+  .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must not be before from' });
 
 function isTerminal(view: DossierView): boolean {
   return ['delivered', 'collected', 'returned_to_agency', 'closed', 'withdrawn', 'cancelled'].includes(view.status);

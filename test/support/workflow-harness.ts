@@ -2,7 +2,6 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -23,6 +22,7 @@ import {
   REFUSAL_FAILURE_TYPE,
 } from '../../workflows/messages';
 import { createDossierWorker } from '../../workers/worker';
+import { historyToJSON } from './history-json';
 import { freshDatabase } from './mongo';
 import type { dossierWorkflow } from '../../workflows/dossier';
 
@@ -46,9 +46,17 @@ export class WorkflowHarness {
     readonly gateway: PaymentSandbox,
     readonly taskQueue: string,
     readonly settings: { supplementRule: 'restart' | 'pause'; classOneProvinces: string[] },
+    private readonly maxCachedWorkflows: number | undefined,
   ) {}
 
-  static async create(opts: { supplementRule?: 'restart' | 'pause'; gatewaySlowMs?: number; label?: string } = {}): Promise<WorkflowHarness> {
+  /**
+   * `stickyCache: false` runs workers without a workflow cache (every task replays
+   * the history): needed to replace a worker, since the time-skipping test server
+   * keeps sending a workflow's tasks to the sticky queue of the worker that left.
+   */
+  static async create(
+    opts: { supplementRule?: 'restart' | 'pause'; gatewaySlowMs?: number; label?: string; stickyCache?: boolean } = {},
+  ): Promise<WorkflowHarness> {
     const env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
     });
@@ -69,17 +77,25 @@ export class WorkflowHarness {
     for (const y of [year, year + 1, year + 2]) await refs.putCalendar({ year: y, holidays: [], workingDays: [] });
     const gateway = await startPaymentSandbox({ slowMs: opts.gatewaySlowMs ?? 200 });
     const taskQueue = `dossiers-${randomUUID()}`;
-    const worker = await WorkflowHarness.newWorker(env, taskQueue, db, gateway.url);
-    const h = new WorkflowHarness(env, worker, db, client, gateway, taskQueue, {
-      supplementRule: opts.supplementRule ?? 'restart',
-      classOneProvinces: [],
-    });
+    const maxCachedWorkflows = opts.stickyCache === false ? 0 : undefined;
+    const worker = await WorkflowHarness.newWorker(env, taskQueue, db, gateway.url, maxCachedWorkflows);
+    const h = new WorkflowHarness(
+      env,
+      worker,
+      db,
+      client,
+      gateway,
+      taskQueue,
+      { supplementRule: opts.supplementRule ?? 'restart', classOneProvinces: [] },
+      maxCachedWorkflows,
+    );
     h.runPromise = worker.run();
     return h;
   }
 
-  private static newWorker(env: TestWorkflowEnvironment, taskQueue: string, db: Db, paymentGatewayUrl: string): Promise<Worker> {
+  private static newWorker(env: TestWorkflowEnvironment, taskQueue: string, db: Db, paymentGatewayUrl: string, maxCachedWorkflows?: number): Promise<Worker> {
     return createDossierWorker({
+      maxCachedWorkflows,
       connection: env.nativeConnection,
       namespace: env.namespace ?? 'default',
       taskQueue,
@@ -89,7 +105,11 @@ export class WorkflowHarness {
     });
   }
 
-  /** Shuts the running worker down (its workflows stay on the server, unattended). */
+  /**
+   * Shuts the running worker down (its workflows stay on the server, unattended).
+   * Replacing a worker needs `stickyCache: false`; and do not advance the clock
+   * while none runs: the test server holds its clock while a workflow task waits.
+   */
   async stopWorker(): Promise<void> {
     this.worker.shutdown();
     await this.runPromise;
@@ -97,7 +117,7 @@ export class WorkflowHarness {
 
   /** A new worker on the same task queue (a fresh process would see the same: no workflow cache). */
   async startWorker(): Promise<void> {
-    this.worker = await WorkflowHarness.newWorker(this.env, this.taskQueue, this.db, this.gateway.url);
+    this.worker = await WorkflowHarness.newWorker(this.env, this.taskQueue, this.db, this.gateway.url, this.maxCachedWorkflows);
     this.runPromise = this.worker.run();
   }
 
@@ -115,7 +135,7 @@ export class WorkflowHarness {
     const history = await this.handle(code).fetchHistory();
     const dir = join(__dirname, '..', 'histories');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(JSON.parse(historyToJSON(history)), null, 2)}\n`);
+    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(historyToJSON(history), null, 2)}\n`);
   }
 
   async close(): Promise<void> {

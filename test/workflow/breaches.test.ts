@@ -6,7 +6,7 @@
  */
 import { addCalendarDays } from '../../domain/calendar';
 import { submission } from '../support/fixtures';
-import { count, deadline, electronicSubmission, eventually, SELF, templates, toAwaitingPickup, toOutForDelivery, toProcessing } from '../support/steps';
+import { deadline, electronicSubmission, eventually, SELF, templates, toAwaitingPickup, toOutForDelivery, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
 import { agency, courier, WorkflowHarness } from '../support/workflow-harness';
 

@@ -107,6 +107,27 @@ describe('withdrawal', () => {
     expect(h.gateway.requests.filter((r) => r.idempotencyKey.startsWith(sub.code))).toHaveLength(0);
   });
 
+  test('withdrawn before the electronic handoff went out: the agency that receives it is told of the withdrawal', async () => {
+    // FAIL: the gateway answers 503 once, so the capture (first in line) is retried 2 s later and the handoff waits behind it.
+    const sub = electronicSubmission(monday, { payment: { method: 'prepaid', reference: 'PAY-FAIL-W' } });
+    const registered = await h.submit(sub);
+    expect(registered.status).toBe('submitted');
+    const withdrawn = await h.event(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Nộp nhầm' });
+    expect(withdrawn.status).toBe('withdrawn');
+    expect(deadline(withdrawn, 'handoff')).toMatchObject({ state: 'met_on_time' });
+    const final = await h.result(sub.code);
+    expect(final.status).toBe('withdrawn');
+    const messages = (await handoffs(sub.code)).map((m) => m.type as string);
+    // Whatever reached the agency, a withdrawal notice follows it.
+    if (messages.includes('dossier.handoff')) expect(messages.sort()).toEqual(['dossier.handoff', 'dossier.withdrawn']);
+    else expect(messages).toEqual([]);
+    // The capture settled after the withdrawal: all of it is refunded.
+    expect((await h.ledger(sub.code)).map((e) => [e.kind, e.amountVnd]).sort()).toEqual([
+      ['capture', 122000],
+      ['refund', 122000],
+    ]);
+  });
+
   test('refused once the result is released (409), and nothing changes', async () => {
     const sub = electronicSubmission(monday);
     await toProcessing(h, sub, at(monday, 0, '10:00'));
@@ -192,5 +213,6 @@ describe('pickup failures', () => {
     expect(t.filter((m) => m.template === 'dossier.cancelled').map((m) => m.audience).sort()).toEqual(['citizen', 'manager']);
     expect(count(t.map((m) => m.template), 'pickup.failed')).toBe(2);
     expect(await h.readModel(sub.code)).toMatchObject({ status: 'cancelled' });
+    await h.recordHistory(sub.code, 'pickup-failures-cancelled');
   });
 });

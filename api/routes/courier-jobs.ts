@@ -1,0 +1,38 @@
+import { Router } from 'express';
+import type { Db } from 'mongodb';
+import type { CourierJobDoc } from '../../activities/courier-jobs';
+import { formatInstant } from '../../domain/calendar';
+import { COLLECTIONS } from '../../store/db';
+import { requireRole } from '../auth';
+import { Problem } from '../problem';
+
+export interface CourierJobRoutesDeps {
+  db: Db;
+}
+
+/** The calling courier's open jobs, oldest first. */
+export function courierJobRoutes(deps: CourierJobRoutesDeps): Router {
+  const router = Router();
+  router.get('/v1/courier/jobs', requireRole('courier'), async (req, res) => {
+    const p = req.principal;
+    if (p?.role !== 'courier') throw Problem.forbidden('Only couriers have jobs');
+    const jobs = await deps.db
+      .collection<CourierJobDoc>(COLLECTIONS.courierJobs)
+      .find({ courierId: p.courierId, status: 'open' })
+      .sort({ createdAt: 1, _id: 1 })
+      .limit(500)
+      .toArray();
+    res.json({
+      items: jobs.map((j) => ({
+        id: j._id,
+        dossierCode: j.dossierCode,
+        agencyId: j.agencyId,
+        purpose: j.purpose,
+        attempt: j.attempt,
+        address: j.address,
+        createdAt: formatInstant(j.createdAt.getTime()),
+      })),
+    });
+  });
+  return router;
+}

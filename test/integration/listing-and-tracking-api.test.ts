@@ -1,0 +1,250 @@
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { createApp } from '../../api/app';
+import { STATUS_LABELS } from '../../api/routes/track';
+import { formatInstant, parseInstant } from '../../domain/calendar';
+import { STATUSES } from '../../domain/dossier';
+import type { DossierDoc } from '../../store/read-model';
+import { submission } from '../support/fixtures';
+import { JWT_SECRET, System } from '../support/system';
+
+let sys: System;
+beforeAll(async () => {
+  sys = await System.start('listing');
+});
+afterAll(async () => {
+  await sys?.stop();
+});
+
+const recent = () => formatInstant(Date.now() - 60_000);
+
+async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, tries = 100): Promise<T> {
+  let v = await read();
+  for (let i = 0; i < tries && !ok(v); i++) {
+    await new Promise((r) => setTimeout(r, 100));
+    v = await read();
+  }
+  return v;
+}
+
+/** Submits one dossier and waits until the read model has it. */
+async function submitted(overrides: Parameters<typeof submission>[0] = {}) {
+  const body = submission({ submittedAt: recent(), ...overrides });
+  const res = await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body });
+  expect(res.status).toBe(201);
+  const doc = await eventually(
+    () => sys.db.collection<DossierDoc>('dossiers').findOne({ _id: body.code }),
+    (d) => d !== null,
+  );
+  return { body, doc: doc! };
+}
+
+describe('GET /v1/dossiers', () => {
+  let template: DossierDoc;
+  /** The expected order of agency LIST-A: newest submittedAt first, ties by code descending. */
+  const listA: string[] = [];
+
+  beforeAll(async () => {
+    template = (await submitted()).doc;
+    const at = (s: string) => new Date(parseInstant(s));
+    const docs: DossierDoc[] = [];
+    const add = (code: string, agencyId: string, submittedAt: string, status: DossierDoc['status'] = 'processing', procedureCode = '1.001234') => {
+      docs.push({
+        ...template,
+        _id: code,
+        agencyId,
+        status,
+        procedureCode,
+        submittedAt: at(submittedAt),
+        view: { ...template.view, code, agencyId, status, procedureCode, submittedAt },
+      });
+    };
+    // 23 dossiers of LIST-A over several days, three of them at the same instant.
+    for (let i = 0; i < 20; i++) add(`LA-${String(i).padStart(2, '0')}`, 'LIST-A', formatInstant(parseInstant('2026-01-10T08:00:00+07:00') + i * 3_600_000), i % 2 ? 'processing' : 'delivered');
+    for (const c of ['LA-T1', 'LA-T2', 'LA-T3']) add(c, 'LIST-A', '2026-01-10T12:30:00+07:00', 'processing', '2.000488');
+    // Day boundaries (local dates, +07:00).
+    add('LB-EARLY', 'LIST-B', '2026-01-05T00:00:00+07:00');
+    add('LB-LATE', 'LIST-B', '2026-01-05T23:59:59+07:00');
+    add('LB-BEFORE', 'LIST-B', '2026-01-04T23:59:59+07:00');
+    add('LB-AFTER', 'LIST-B', '2026-01-06T00:00:00+07:00');
+    await sys.db.collection<DossierDoc>('dossiers').insertMany(docs);
+    listA.push(
+      ...docs
+        .filter((d) => d.agencyId === 'LIST-A')
+        .sort((a, b) => b.submittedAt.getTime() - a.submittedAt.getTime() || (a._id < b._id ? 1 : -1))
+        .map((d) => d._id),
+    );
+  });
+
+  test('pages newest first with a stable cursor; default limit 20', async () => {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    let pages = 0;
+    do {
+      const res: Awaited<ReturnType<System['request']>> = await sys.request('GET', `/v1/dossiers?agencyId=LIST-A&limit=7${cursor ? `&cursor=${cursor}` : ''}`, { token: sys.token('manager') });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(7);
+      seen.push(...res.body.items.map((i: { code: string }) => i.code));
+      cursor = res.body.nextCursor;
+      if (cursor) expect(cursor).toMatch(/^[A-Za-z0-9_-]+$/);
+      pages += 1;
+    } while (cursor && pages < 10);
+    expect(pages).toBe(4);
+    expect(seen).toEqual(listA);
+
+    const first = await sys.request('GET', '/v1/dossiers?agencyId=LIST-A', { token: sys.token('admin') });
+    expect(first.body.items).toHaveLength(20);
+    expect(first.body.nextCursor).toEqual(expect.any(String));
+    const exact = await sys.request('GET', '/v1/dossiers?agencyId=LIST-A&limit=23', { token: sys.token('admin') });
+    expect(exact.body.items).toHaveLength(23);
+    expect(exact.body.nextCursor).toBeNull();
+  });
+
+  test('filters by status, procedure and inclusive local dates', async () => {
+    const delivered = await sys.request('GET', '/v1/dossiers?agencyId=LIST-A&status=delivered&limit=100', { token: sys.token('manager') });
+    expect(delivered.body.items).toHaveLength(10);
+    expect(delivered.body.items.every((i: { status: string }) => i.status === 'delivered')).toBe(true);
+    const byProcedure = await sys.request('GET', '/v1/dossiers?agencyId=LIST-A&procedureCode=2.000488', { token: sys.token('manager') });
+    expect(byProcedure.body.items.map((i: { code: string }) => i.code)).toEqual(['LA-T3', 'LA-T2', 'LA-T1']);
+    const day = await sys.request('GET', '/v1/dossiers?agencyId=LIST-B&from=2026-01-05&to=2026-01-05', { token: sys.token('manager') });
+    expect(day.status).toBe(200);
+    expect(day.body.items.map((i: { code: string }) => i.code)).toEqual(['LB-LATE', 'LB-EARLY']);
+    const from = await sys.request('GET', '/v1/dossiers?agencyId=LIST-B&from=2026-01-05', { token: sys.token('manager') });
+    expect(from.body.items.map((i: { code: string }) => i.code)).toEqual(['LB-AFTER', 'LB-LATE', 'LB-EARLY']);
+  });
+
+  test('an agency sees only its own, whatever agencyId it asks for; personal data masked', async () => {
+    const own = await sys.request('GET', '/v1/dossiers?limit=100', { token: sys.token('agency', { agencyId: 'LIST-B' }) });
+    expect(own.status).toBe(200);
+    expect(own.body.items.map((i: { code: string }) => i.code).sort()).toEqual(['LB-AFTER', 'LB-BEFORE', 'LB-EARLY', 'LB-LATE']);
+    const forced = await sys.request('GET', '/v1/dossiers?agencyId=LIST-A&limit=100', { token: sys.token('agency', { agencyId: 'LIST-B' }) });
+    expect(forced.body.items.every((i: { agencyId: string }) => i.agencyId === 'LIST-B')).toBe(true);
+    const text = JSON.stringify(own.body);
+    expect(text).not.toContain('022080001234');
+    expect(text).not.toContain('0912345678');
+    const admin = await sys.request('GET', '/v1/dossiers?agencyId=LIST-B&limit=1', { token: sys.token('admin') });
+    expect(admin.body.items[0].applicant.phone).toBe('0912345678');
+  });
+
+  test('roles and invalid query parameters', async () => {
+    expect((await sys.request('GET', '/v1/dossiers')).status).toBe(401);
+    for (const token of [sys.token('portal'), sys.token('clerk'), sys.token('courier', { courierId: 'HL-BT01' })]) {
+      expect((await sys.request('GET', '/v1/dossiers', { token })).status).toBe(403);
+    }
+    const cases: [string, string][] = [
+      ['limit=0', 'limit'],
+      ['limit=101', 'limit'],
+      ['limit=abc', 'limit'],
+      ['from=2026-13-01', 'from'],
+      ['to=yesterday', 'to'],
+      ['from=2026-01-06&to=2026-01-05', 'to'],
+      ['status=lost', 'status'],
+      ['cursor=not-a-cursor', 'cursor'],
+      ['cursor=%25%25', 'cursor'],
+      ['sort=asc', 'sort'],
+      ['status=processing&status=delivered', 'status'],
+    ];
+    for (const [query, path] of cases) {
+      const res = await sys.request('GET', `/v1/dossiers?${query}`, { token: sys.token('manager') });
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.body.errors.length).toBeGreaterThan(0);
+      expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    }
+  });
+});
+
+describe('GET /v1/courier/jobs', () => {
+  test('the calling courier sees its open pickup job; others do not; other roles are refused', async () => {
+    const { body } = await submitted();
+    const courierIdOf = async () => (await sys.db.collection<{ dossierCode: string; courierId: string | null }>('courier_jobs').findOne({ dossierCode: body.code }))?.courierId;
+    const assigned = await eventually(courierIdOf, (c) => typeof c === 'string');
+    expect(assigned).toEqual(expect.any(String));
+    const jobs = await eventually(
+      () => sys.request('GET', '/v1/courier/jobs', { token: sys.token('courier', { courierId: assigned! }) }),
+      (r) => r.body?.items?.some((j: { dossierCode: string }) => j.dossierCode === body.code),
+    );
+    expect(jobs.status).toBe(200);
+    const job = jobs.body.items.find((j: { dossierCode: string }) => j.dossierCode === body.code);
+    expect(job).toMatchObject({ dossierCode: body.code, purpose: 'pickup', attempt: 1, address: body.pickupAddress, createdAt: expect.stringMatching(/\+07:00$/) });
+
+    const other = await sys.request('GET', '/v1/courier/jobs', { token: sys.token('courier', { courierId: 'NOBODY' }) });
+    expect(other.status).toBe(200);
+    expect(other.body.items).toEqual([]);
+    expect((await sys.request('GET', '/v1/courier/jobs')).status).toBe(401);
+    expect((await sys.request('GET', '/v1/courier/jobs', { token: sys.token('manager') })).status).toBe(403);
+    expect((await sys.request('GET', '/v1/courier/jobs', { token: sys.token('admin') })).status).toBe(403);
+  });
+});
+
+describe('GET /v1/track/{code}', () => {
+  test('public status with labels, no personal data; wrong phone or unknown code 404', async () => {
+    const { body } = await submitted();
+    const res = await sys.request('GET', `/v1/track/${body.code}?phone=5678`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(Object.keys(res.body).sort()).toEqual(['code', 'nextDueAt', 'status', 'statusLabel', 'updatedAt']);
+    expect(res.body.code).toBe(body.code);
+    expect(STATUSES).toContain(res.body.status);
+    expect(res.body.statusLabel).toEqual(STATUS_LABELS[res.body.status as keyof typeof STATUS_LABELS]);
+    expect(res.body.nextDueAt).toEqual(expect.stringMatching(/^\d{4}-\d{2}-\d{2}T/));
+    const text = JSON.stringify(res.body);
+    for (const personal of ['Nguyễn', '022080001234', '0912345678', 'Hồng Gai', 'Số 5', 'PAY-123']) expect(text).not.toContain(personal);
+
+    const wrongPhone = await sys.request('GET', `/v1/track/${body.code}?phone=1234`);
+    expect(wrongPhone.status).toBe(404);
+    expect(wrongPhone.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    const unknown = await sys.request('GET', '/v1/track/NO-SUCH-CODE?phone=5678');
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toEqual(wrongPhone.body);
+    expect((await sys.request('GET', `/v1/track/${body.code}`)).status).toBe(400);
+    expect((await sys.request('GET', `/v1/track/${body.code}?phone=12`)).status).toBe(400);
+    // A token does not matter either way.
+    expect((await sys.request('GET', `/v1/track/${body.code}?phone=5678`, { token: 'garbage' })).status).toBe(200);
+  });
+
+  test('every status has a Vietnamese and an English label', () => {
+    for (const s of STATUSES) {
+      expect(STATUS_LABELS[s].vi.length).toBeGreaterThan(0);
+      expect(STATUS_LABELS[s].en.length).toBeGreaterThan(0);
+    }
+  });
+
+  test('rate limited per client IP: 429 problem+json with Retry-After', async () => {
+    const app = createApp({
+      temporal: sys.temporal,
+      db: sys.db,
+      jwtSecret: JWT_SECRET,
+      taskQueue: 'unused',
+      settings: { supplementRule: 'restart', classOneProvinces: [] },
+      log: pino({ level: 'silent' }),
+      trackRateLimitPerMinute: 3,
+    });
+    const server = await new Promise<Server>((resolve) => {
+      const s = app.listen(0, '127.0.0.1', () => resolve(s));
+    });
+    try {
+      const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/track/NO-SUCH-CODE?phone=1234`;
+      // Seconds before a minute boundary the window could roll over mid-test; wait it out.
+      const intoMinute = Date.now() % 60_000;
+      if (intoMinute > 55_000) await new Promise((r) => setTimeout(r, 60_500 - intoMinute));
+      const statuses: number[] = [];
+      let last!: Response;
+      for (let i = 0; i < 5; i++) {
+        last = await fetch(url);
+        statuses.push(last.status);
+      }
+      expect(statuses).toEqual([404, 404, 404, 429, 429]);
+      expect(last.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(Number(last.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      expect(Number(last.headers.get('retry-after'))).toBeLessThanOrEqual(60);
+      expect(await last.json()).toMatchObject({ status: 429, type: '/problems/rate-limited' });
+      // Other endpoints are not limited by it.
+      expect((await fetch(url.replace(/\/v1\/track.*/, '/healthz'))).status).toBe(200);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    }
+  });
+});

@@ -1,0 +1,50 @@
+/**
+ * Replays recorded histories of finished dossiers against the current
+ * workflow code: any nondeterminism (a change that would break running
+ * workflows on deploy) fails here. Histories are recorded by the workflow
+ * tests with `RECORD_HISTORIES=1` (see WorkflowHarness.recordHistory).
+ */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Worker } from '@temporalio/worker';
+import { historyFromJSON } from '../support/history-json';
+
+const dir = join(__dirname, '..', 'histories');
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.json'))
+  .sort();
+
+test('histories are recorded', () => {
+  expect(files.length).toBeGreaterThanOrEqual(4);
+});
+
+test('every recorded history replays without nondeterminism', async () => {
+  const bundle = process.env.TEST_WORKFLOW_BUNDLE;
+  if (!bundle) throw new Error('TEST_WORKFLOW_BUNDLE is not set: the jest global setup did not run');
+  const histories = files.map((f) => ({
+    workflowId: f.replace(/\.json$/, ''),
+    history: historyFromJSON(JSON.parse(readFileSync(join(dir, f), 'utf8'))),
+  }));
+  const outcomes: { workflowId: string; error: string | null }[] = [];
+  for await (const result of Worker.runReplayHistories({ workflowBundle: { codePath: bundle }, replayName: 'dossier-replay' }, histories)) {
+    outcomes.push({ workflowId: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : null });
+  }
+  expect(outcomes).toEqual(files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), error: null })));
+});
+
+test('a history the code would not produce fails the replay (the check has teeth)', async () => {
+  const [first] = files;
+  if (!first) throw new Error('no recorded history');
+  const json = JSON.parse(readFileSync(join(dir, first), 'utf8')) as { events: Record<string, { activityType?: { name: string } }>[] };
+  const scheduled = json.events.find((e) => e.activityTaskScheduledEventAttributes)!;
+  scheduled.activityTaskScheduledEventAttributes!.activityType = { name: 'someOtherActivity' };
+  const results = [];
+  for await (const r of Worker.runReplayHistories({ workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! }, replayName: 'tampered' }, [
+    { workflowId: 'tampered', history: historyFromJSON(json) },
+  ])) {
+    results.push(r);
+  }
+  expect(results).toHaveLength(1);
+  expect(results[0]!.error).toBeDefined();
+  expect(results[0]!.error!.name).toBe('DeterminismViolationError');
+});
