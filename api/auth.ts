@@ -42,12 +42,14 @@ export function authenticate(secret: string) {
   };
 }
 
+/** Lets only `roles` through (403 otherwise); the roles stay on the middleware so the API docs can be checked against them. */
 export function requireRole(...roles: Role[]) {
-  return (req: Request, _res: Response, next: NextFunction): void => {
+  const middleware = (req: Request, _res: Response, next: NextFunction): void => {
     if (!req.principal) return next(Problem.unauthorized());
     if (!roles.includes(req.principal.role)) return next(Problem.forbidden(`The ${req.principal.role} role may not do this`));
     next();
   };
+  return Object.assign(middleware, { roles });
 }
 
 export function signToken(secret: string, claims: { sub: string; role: Role; agencyId?: string; courierId?: string }, expiresInSeconds = 8 * 3600): string {

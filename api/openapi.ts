@@ -1,7 +1,7 @@
 /** OpenAPI 3.1, generated from the same zod schemas the routes validate with. */
 import { z } from 'zod';
-import { calendarSchema, agencySchema, courierSchema, procedureSchema, tariffSchema } from './routes/reference-data';
-import { eventSchema, submissionSchema } from './schemas';
+import { ROLES } from './auth';
+import { agencySchema, calendarSchema, courierSchema, eventSchema, procedureSchema, submissionSchema, tariffSchema } from './schemas';
 
 interface RouteDoc {
   method: 'get' | 'post' | 'put';
@@ -11,7 +11,7 @@ interface RouteDoc {
   body?: z.ZodType;
 }
 
-const all = ['portal', 'agency', 'courier', 'clerk', 'manager', 'admin'];
+const all = [...ROLES];
 
 export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/v1/dossiers', summary: 'Submit a dossier (starts its workflow): 201 new, 200 same payload again, 409 other payload', roles: ['portal', 'admin'], body: submissionSchema },
@@ -61,7 +61,21 @@ const problem = {
   },
 };
 
+const bodySchema = (body: z.ZodType) => z.toJSONSchema(body, { io: 'input', unrepresentable: 'any' });
+
+let document: Record<string, unknown> | undefined;
+let page: string | undefined;
+
+/** Built once: the routes and schemas are fixed for the life of the process. */
 export function openApiDocument(): Record<string, unknown> {
+  return (document ??= buildDocument());
+}
+
+export function docsPage(): string {
+  return (page ??= buildDocsPage());
+}
+
+function buildDocument(): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const r of ROUTES) {
     const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
@@ -71,7 +85,7 @@ export function openApiDocument(): Record<string, unknown> {
       description: r.roles === 'public' ? 'Public.' : `Roles: ${r.roles.join(', ')}.`,
       ...(r.roles === 'public' ? { security: [] } : {}),
       ...(params.length ? { parameters: params } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }) } } } } : {}),
+      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(r.body) } } } } : {}),
       responses: { '200': { description: 'OK' }, '4XX': problem, '503': problem },
     };
   }
@@ -85,12 +99,12 @@ export function openApiDocument(): Record<string, unknown> {
 }
 
 /** A self-contained page (no CDN): the endpoints with their roles, and the request schemas. */
-export function docsPage(): string {
+function buildDocsPage(): string {
   const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
   const rows = ROUTES.map(
     (r) =>
       `<tr><td><code>${r.method.toUpperCase()}</code></td><td><code>${esc(r.path)}</code></td><td>${r.roles === 'public' ? 'public' : esc(r.roles.join(', '))}</td><td>${esc(r.summary)}${
-        r.body ? `<details><summary>body schema</summary><pre>${esc(JSON.stringify(z.toJSONSchema(r.body, { io: 'input', unrepresentable: 'any' }), null, 2))}</pre></details>` : ''
+        r.body ? `<details><summary>body schema</summary><pre>${esc(JSON.stringify(bodySchema(r.body), null, 2))}</pre></details>` : ''
       }</td></tr>`,
   ).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Postal dossiers API</title>

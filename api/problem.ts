@@ -1,5 +1,5 @@
 import type { NextFunction, Request, Response } from 'express';
-import type { ZodError } from 'zod';
+import type { z, ZodError } from 'zod';
 
 export interface FieldError {
   path: string;
@@ -18,10 +18,22 @@ export class Problem extends Error {
     super(detail);
   }
 
-  static validation(err: ZodError, prefix = ''): Problem {
-    const errors = err.issues.map((i) => ({ path: [prefix, ...i.path.map(String)].filter(Boolean).join('.') || '(body)', message: i.message }));
+  /** 400 naming each bad field. */
+  static invalid(errors: FieldError[]): Problem {
     return new Problem(400, 'validation', 'Invalid input', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
   }
+
+  /** 400 from a zod error; an unknown key is named itself, not as an issue of the object around it. */
+  static validation(err: ZodError, root: '(body)' | '(query)' = '(body)'): Problem {
+    return Problem.invalid(
+      err.issues.flatMap((i) => {
+        const at = i.path.map(String);
+        if (i.code === 'unrecognized_keys') return i.keys.map((k) => ({ path: [...at, k].join('.'), message: 'is not a known field' }));
+        return [{ path: at.join('.') || root, message: i.message }];
+      }),
+    );
+  }
+
   static unauthorized(detail = 'A valid bearer token is required'): Problem {
     return new Problem(401, 'unauthorized', 'Unauthorized', detail);
   }
@@ -34,6 +46,13 @@ export class Problem extends Error {
   static unavailable(detail: string): Problem {
     return new Problem(503, 'dependency-unavailable', 'Service unavailable', detail);
   }
+}
+
+/** Parses with a zod schema, or throws the 400 that names each bad field. */
+export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, root: '(body)' | '(query)' = '(body)'): z.infer<T> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) throw Problem.validation(parsed.error, root);
+  return parsed.data;
 }
 
 export function sendProblem(res: Response, p: Problem): void {

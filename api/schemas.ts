@@ -1,10 +1,26 @@
 /** Request schemas (zod), the one source of truth for validation at the edge. */
 import { z } from 'zod';
 
-const text = (max: number) => z.string().trim().min(1).max(max);
-export const dossierCode = z.string().regex(/^[A-Za-z0-9._-]{1,64}$/, '1-64 of A-Z, a-z, 0-9, dot, underscore, hyphen');
+import { isLocalDate } from '../domain/calendar';
+
+export const text = (max: number) => z.string().trim().min(1).max(max);
+/** Dossier codes, procedure codes, agency and courier ids. */
+export const ID_PATTERN = /^[A-Za-z0-9._-]{1,64}$/;
+export const ID_RULE = '1-64 of A-Z, a-z, 0-9, dot, underscore, hyphen';
+export const dossierCode = z.string().regex(ID_PATTERN, ID_RULE);
 const instant = z.iso.datetime({ offset: true, message: 'must be ISO 8601 with an offset, e.g. 2026-01-05T09:15:00+07:00' });
-const vnd = z.number().int().min(0).max(1_000_000_000_000);
+export const vnd = z.number().int().min(0).max(1_000_000_000_000);
+/** A calendar day, `YYYY-MM-DD` (checked as a real date). */
+export const localDate = z.string().refine(isLocalDate, 'must be a date, YYYY-MM-DD');
+/** An integer query parameter in [min, max], `fallback` when absent. */
+export const intParam = (min: number, max: number, fallback: number) =>
+  z
+    .string()
+    .regex(/^\d{1,6}$/, `must be an integer from ${min} to ${max}`)
+    .transform(Number)
+    .pipe(z.number().int().min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`))
+    .optional()
+    .transform((v) => v ?? fallback);
 
 export const addressSchema = z.strictObject({
   line: text(200),
@@ -96,3 +112,42 @@ export const eventSchema = z.discriminatedUnion('type', [
 ]);
 
 export type EventBody = z.infer<typeof eventSchema>;
+
+// Reference data, maintained by admins. The id in the body is optional; when present it must equal the path's.
+const optionalId = z.string().regex(ID_PATTERN, ID_RULE).optional();
+
+export const procedureSchema = z.strictObject({
+  code: optionalId,
+  name: text(300),
+  processingDays: z.number().int().min(0).max(365),
+  fees: z.array(z.strictObject({ name: text(200), amountVnd: vnd })).max(50),
+});
+
+export const agencySchema = z.strictObject({
+  id: optionalId,
+  name: text(300),
+  province: text(100),
+  district: text(100),
+  handoff: z.discriminatedUnion('mode', [
+    z.strictObject({ mode: z.literal('webhook'), url: z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' }).max(2000) }),
+    z.strictObject({ mode: z.literal('manual') }),
+  ]),
+});
+
+export const courierSchema = z.strictObject({
+  id: optionalId,
+  name: text(200),
+  province: text(100),
+  district: text(100),
+  wards: z.array(text(100)).max(200),
+});
+
+const routeCharges = z.strictObject({ sameDistrict: vnd, sameProvince: vnd, interProvince: vnd });
+export const tariffSchema = z.strictObject({ pickup: routeCharges, delivery: routeCharges, redelivery: routeCharges });
+
+export const calendarSchema = z.strictObject({
+  year: z.number().int().optional(),
+  holidays: z.array(z.string()).max(366),
+  workingDays: z.array(z.string()).max(366),
+  note: z.string().max(2000).optional(),
+});

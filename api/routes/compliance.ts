@@ -1,12 +1,13 @@
-import { Router, type Request } from 'express';
+import { Router } from 'express';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { formatInstant, isLocalDate } from '../../domain/calendar';
+import { formatInstant } from '../../domain/calendar';
 import { STAGES } from '../../domain/dossier';
 import { atRiskDeadlines, complianceSummary, GROUP_BYS, overdueDeadlines, type Counts, type Summary } from '../../store/compliance';
 import type { DeadlineDoc } from '../../store/read-model';
 import { requireRole } from '../auth';
-import { Problem } from '../problem';
+import { parseOr400 } from '../problem';
+import { intParam, localDate } from '../schemas';
 
 export interface ComplianceRoutesDeps {
   db: Db;
@@ -14,16 +15,7 @@ export interface ComplianceRoutesDeps {
   now?: () => number;
 }
 
-const localDate = z.string().refine(isLocalDate, 'must be a date YYYY-MM-DD');
 const filterText = z.string().trim().min(1).max(64);
-const intParam = (min: number, max: number, fallback: number) =>
-  z
-    .string()
-    .regex(/^\d{1,6}$/, `must be an integer from ${min} to ${max}`)
-    .transform(Number)
-    .pipe(z.number().int().min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`))
-    .optional()
-    .transform((v) => v ?? fallback);
 
 const summaryQuery = z
   .object({
@@ -46,12 +38,6 @@ const overdueQuery = z.object({
 const atRiskQuery = z.object({
   withinHours: intParam(1, 720, 24),
 });
-
-function parseQuery<T extends z.ZodType>(schema: T, req: Request): z.infer<T> {
-  const parsed = schema.safeParse(req.query ?? {});
-  if (!parsed.success) throw Problem.validation(parsed.error);
-  return parsed.data;
-}
 
 function item(d: DeadlineDoc) {
   return {
@@ -104,7 +90,7 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
   const managers = requireRole('manager', 'admin');
 
   router.get('/v1/compliance/summary', managers, async (req, res) => {
-    const q = parseQuery(summaryQuery, req);
+    const q = parseOr400(summaryQuery, req.query ?? {}, '(query)');
     const groupBy = q.groupBy ?? 'agency';
     const filters = {
       ...(q.stage ? { stage: q.stage } : {}),
@@ -126,13 +112,13 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
   });
 
   router.get('/v1/compliance/overdue', managers, async (req, res) => {
-    const q = parseQuery(overdueQuery, req);
+    const q = parseOr400(overdueQuery, req.query ?? {}, '(query)');
     const docs = await overdueDeadlines(deps.db, q);
     res.json({ limit: q.limit, items: docs.map(item) });
   });
 
   router.get('/v1/compliance/at-risk', managers, async (req, res) => {
-    const q = parseQuery(atRiskQuery, req);
+    const q = parseOr400(atRiskQuery, req.query ?? {}, '(query)');
     const at = now();
     const docs = await atRiskDeadlines(deps.db, { withinHours: q.withinHours, now: at });
     res.json({ withinHours: q.withinHours, from: formatInstant(at), until: formatInstant(at + q.withinHours * 3600_000), items: docs.map(item) });

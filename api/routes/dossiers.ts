@@ -7,11 +7,11 @@ import {
 } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { Db, Filter } from 'mongodb';
-import { STATUSES, type DossierView } from '../../domain/dossier';
+import { STATUSES, TERMINAL_STATUSES, type DossierView } from '../../domain/dossier';
 import { EVENT_ROLES, type DossierEvent, type Refusal } from '../../domain/events';
 import type { Submission } from '../../domain/types';
 import { z } from 'zod';
-import { endOfLocalDay, formatInstant, isLocalDate, parseInstant, startOfLocalDay } from '../../domain/calendar';
+import { endOfLocalDay, formatInstant, parseInstant, startOfLocalDay } from '../../domain/calendar';
 import { COLLECTIONS } from '../../store/db';
 import { findDossier, type DossierDoc } from '../../store/read-model';
 import type { ReferenceData } from '../../store/reference-data';
@@ -26,8 +26,8 @@ import {
 } from '../../workflows/messages';
 import { requireRole, type Principal } from '../auth';
 import { canSee, viewFor } from '../masking';
-import { Problem } from '../problem';
-import { dossierCode, eventSchema, submissionSchema } from '../schemas';
+import { Problem, parseOr400 } from '../problem';
+import { dossierCode, eventSchema, intParam, localDate, submissionSchema } from '../schemas';
 
 export interface DossierRoutesDeps {
   temporal: Client;
@@ -76,19 +76,17 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
   }
 
   router.post('/v1/dossiers', requireRole('portal', 'admin'), async (req, res) => {
-    const parsed = submissionSchema.safeParse(req.body);
-    if (!parsed.success) throw Problem.validation(parsed.error);
-    const body = parsed.data;
+    const body = parseOr400(submissionSchema, req.body);
     const now = Date.now();
     if (body.submittedAt && Date.parse(body.submittedAt) > now + 5 * 60_000) {
-      throw new Problem(400, 'validation', 'Invalid input', 'submittedAt is in the future', [{ path: 'submittedAt', message: 'must not be in the future' }]);
+      throw Problem.invalid([{ path: 'submittedAt', message: 'must not be in the future' }]);
     }
     const [procedure, agency] = await Promise.all([deps.refs.procedure(body.procedureCode), deps.refs.agency(body.agencyId)]);
     const unknown = [
       ...(procedure ? [] : [{ path: 'procedureCode', message: `unknown procedure ${body.procedureCode}` }]),
       ...(agency ? [] : [{ path: 'agencyId', message: `unknown agency ${body.agencyId}` }]),
     ];
-    if (unknown.length) throw new Problem(400, 'validation', 'Invalid input', unknown.map((u) => `${u.path}: ${u.message}`).join('; '), unknown);
+    if (unknown.length) throw Problem.invalid(unknown);
 
     const payloadHash = createHash('sha256').update(canonical(body)).digest('hex');
     const submission: Submission = { ...body, submittedAt: body.submittedAt ?? formatInstant(now) } as Submission;
@@ -134,17 +132,7 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
 
   router.get('/v1/dossiers', requireRole('manager', 'admin', 'agency'), async (req, res) => {
     const p = principal(req);
-    const parsed = listQuerySchema.safeParse(req.query);
-    if (!parsed.success) {
-      // Name each unknown parameter rather than the query as a whole.
-      const errors = parsed.error.issues.flatMap((i) =>
-        i.code === 'unrecognized_keys'
-          ? i.keys.map((k) => ({ path: k, message: 'is not a parameter of this list' }))
-          : [{ path: i.path.map(String).join('.') || '(query)', message: i.message }],
-      );
-      throw new Problem(400, 'validation', 'Invalid input', errors.map((e) => `${e.path}: ${e.message}`).join('; '), errors);
-    }
-    const q = parsed.data;
+    const q = parseOr400(listQuerySchema, req.query, '(query)');
     const and: Filter<DossierDoc>[] = [];
     const agencyId = p.role === 'agency' ? p.agencyId : q.agencyId;
     if (agencyId) and.push({ agencyId });
@@ -180,9 +168,7 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     const p = principal(req);
     const code = dossierCode.safeParse(req.params.code);
     if (!code.success) throw Problem.notFound(`No dossier ${req.params.code}`);
-    const parsed = eventSchema.safeParse(req.body);
-    if (!parsed.success) throw Problem.validation(parsed.error);
-    const { eventId, occurredAt, ...event } = parsed.data;
+    const { eventId, occurredAt, ...event } = parseOr400(eventSchema, req.body);
     const role = EVENT_ROLES[event.type];
     if (p.role !== role) throw Problem.forbidden(`${event.type} is reported by the ${role} role`);
 
@@ -190,12 +176,9 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     // A courier may report on a dossier whose job is not assigned yet (no courier covers the address).
     const visible = doc && (canSee(p, doc) || (p.role === 'courier' && doc.view.job !== null && doc.view.job.courierId === null));
     if (!doc || !visible) throw Problem.notFound(`No dossier ${code.data}`);
-    if (eventId) {
-      const earlier = doc.view.timeline.find((t) => t.eventId === eventId);
-      if (earlier && doc.view.status !== 'submitted') {
-        // Already applied (possibly before the workflow finished): the same answer again.
-        if (isTerminal(doc.view)) return res.json(viewFor(p, doc.view));
-      }
+    // An event already applied to a dossier that has since ended (its workflow takes no updates): the same answer again.
+    if (eventId && TERMINAL_STATUSES.has(doc.view.status) && doc.view.timeline.some((t) => t.eventId === eventId)) {
+      return res.json(viewFor(p, doc.view));
     }
     const actor = {
       role: p.role,
@@ -245,16 +228,14 @@ function decodeCursor(s: string): ListCursor | null {
   }
 }
 
-const localDay = z.string().refine(isLocalDate, 'must be a date, YYYY-MM-DD');
-
 /** Query of the paged list; unknown parameters are refused so typos do not silently widen a list. */
 export const listQuerySchema = z
   .strictObject({
     status: z.enum(STATUSES).optional(),
     agencyId: z.string().trim().min(1).max(64).optional(),
     procedureCode: z.string().trim().min(1).max(64).optional(),
-    from: localDay.optional(),
-    to: localDay.optional(),
+    from: localDate.optional(),
+    to: localDate.optional(),
     cursor: z
       .string()
       .transform((s, ctx) => {
@@ -266,18 +247,9 @@ export const listQuerySchema = z
         return c;
       })
       .optional(),
-    limit: z
-      .string()
-      .regex(/^\d{1,3}$/, 'must be an integer from 1 to 100')
-      .transform(Number)
-      .pipe(z.number().int().min(1, 'must be an integer from 1 to 100').max(100, 'must be an integer from 1 to 100'))
-      .default(20),
+    limit: intParam(1, 100, 20),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must not be before from' });
-
-function isTerminal(view: DossierView): boolean {
-  return ['delivered', 'collected', 'returned_to_agency', 'closed', 'withdrawn', 'cancelled'].includes(view.status);
-}
 
 function refusalOf(err: unknown): Refusal | null {
   if (!(err instanceof WorkflowUpdateFailedError)) return null;

@@ -63,9 +63,7 @@ export function trackRoutes(deps: TrackRoutesDeps): Router {
     res.setHeader('cache-control', 'no-store');
     const phone = req.query.phone;
     if (typeof phone !== 'string' || !/^\d{4}$/.test(phone)) {
-      throw new Problem(400, 'validation', 'Invalid input', 'phone: the last 4 digits of the applicant phone are required', [
-        { path: 'phone', message: 'must be the last 4 digits of the applicant phone' },
-      ]);
+      throw Problem.invalid([{ path: 'phone', message: 'must be the last 4 digits of the applicant phone' }]);
     }
     const code = dossierCode.safeParse(req.params.code);
     const doc = code.success ? await findDossier(deps.db, code.data) : null;

@@ -1,5 +1,6 @@
 import { formatInstant } from '../../domain/calendar';
 import { submission } from '../support/fixtures';
+import { pollUntil } from '../support/poll';
 import { System } from '../support/system';
 
 let sys: System;
@@ -73,11 +74,10 @@ describe('submitting a dossier through HTTP', () => {
     expect(afterEnd.status).toBe(409);
 
     // The citizen is told the result waits at the counter; the read model follows within moments.
-    let read = await sys.request('GET', `/v1/dossiers/${body.code}`, { token: agencyToken });
-    for (let i = 0; i < 50 && read.body.status !== 'held_at_post_office'; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      read = await sys.request('GET', `/v1/dossiers/${body.code}`, { token: agencyToken });
-    }
+    const read = await pollUntil(
+      () => sys.request('GET', `/v1/dossiers/${body.code}`, { token: agencyToken }),
+      (r) => r.body.status === 'held_at_post_office',
+    );
     expect(read.status).toBe(200);
     expect(read.body.status).toBe('held_at_post_office');
     expect(read.body.deadlines.map((d: { stage: string; state: string }) => [d.stage, d.state])).toEqual([

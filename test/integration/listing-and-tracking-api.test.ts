@@ -7,6 +7,7 @@ import { formatInstant, parseInstant } from '../../domain/calendar';
 import { STATUSES } from '../../domain/dossier';
 import type { DossierDoc } from '../../store/read-model';
 import { submission } from '../support/fixtures';
+import { pollUntil } from '../support/poll';
 import { JWT_SECRET, System } from '../support/system';
 
 let sys: System;
@@ -19,21 +20,12 @@ afterAll(async () => {
 
 const recent = () => formatInstant(Date.now() - 60_000);
 
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, tries = 100): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < tries && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
-
 /** Submits one dossier and waits until the read model has it. */
 async function submitted(overrides: Parameters<typeof submission>[0] = {}) {
   const body = submission({ submittedAt: recent(), ...overrides });
   const res = await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body });
   expect(res.status).toBe(201);
-  const doc = await eventually(
+  const doc = await pollUntil(
     () => sys.db.collection<DossierDoc>('dossiers').findOne({ _id: body.code }),
     (d) => d !== null,
   );
@@ -159,9 +151,9 @@ describe('GET /v1/courier/jobs', () => {
   test('the calling courier sees its open pickup job; others do not; other roles are refused', async () => {
     const { body } = await submitted();
     const courierIdOf = async () => (await sys.db.collection<{ dossierCode: string; courierId: string | null }>('courier_jobs').findOne({ dossierCode: body.code }))?.courierId;
-    const assigned = await eventually(courierIdOf, (c) => typeof c === 'string');
+    const assigned = await pollUntil(courierIdOf, (c) => typeof c === 'string');
     expect(assigned).toEqual(expect.any(String));
-    const jobs = await eventually(
+    const jobs = await pollUntil(
       () => sys.request('GET', '/v1/courier/jobs', { token: sys.token('courier', { courierId: assigned! }) }),
       (r) => r.body?.items?.some((j: { dossierCode: string }) => j.dossierCode === body.code),
     );

@@ -1,5 +1,6 @@
 import { dueDay, formatInstant } from '../../domain/calendar';
 import { submission } from '../support/fixtures';
+import { pollUntil } from '../support/poll';
 import { System } from '../support/system';
 
 let sys: System;
@@ -11,15 +12,6 @@ afterAll(async () => {
 });
 
 const admin = () => sys.token('admin');
-
-async function eventually<T>(read: () => Promise<T>, ok: (v: T) => boolean, tries = 100): Promise<T> {
-  let v = await read();
-  for (let i = 0; i < tries && !ok(v); i++) {
-    await new Promise((r) => setTimeout(r, 100));
-    v = await read();
-  }
-  return v;
-}
 
 describe('procedures', () => {
   const body = { name: 'Cấp giấy phép thử nghiệm', processingDays: 7, fees: [{ name: 'Lệ phí', amountVnd: 50000 }] };
@@ -175,7 +167,7 @@ describe('working calendar', () => {
     expect([200, 201]).toContain(put.status);
     expect(put.body.signalledDossiers).toBeGreaterThanOrEqual(1);
 
-    const read = await eventually(
+    const read = await pollUntil(
       () => sys.request('GET', `/v1/dossiers/${body.code}`, { token: admin() }),
       (r) => r.body?.deadlines?.[0]?.dueAt !== dueBefore,
     );

@@ -2,33 +2,43 @@ import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import pino from 'pino';
 import { createApp } from '../../api/app';
-import { openApiDocument } from '../../api/openapi';
+import { openApiDocument, ROUTES } from '../../api/openapi';
 
 interface Layer {
-  route?: { path: string; methods: Record<string, boolean> };
+  route?: { path: string; methods: Record<string, boolean>; stack: { handle: { roles?: string[] } }[] };
   handle?: { stack?: Layer[] };
 }
 
-/** Every (method, path) the Express app routes, with `:param` written as `{param}`. */
-function routesOf(stack: Layer[]): string[] {
-  return stack.flatMap((layer) => {
+/** Every route the Express app serves, as `METHOD /path/{param}` → the roles its requireRole lets through ('public' without one). */
+function routesOf(stack: Layer[]): [string, string][] {
+  return stack.flatMap((layer): [string, string][] => {
     if (layer.route) {
-      return Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`);
+      const roles = layer.route.stack.find((l) => l.handle.roles)?.handle.roles;
+      return Object.keys(layer.route.methods).map((m) => [
+        `${m.toUpperCase()} ${layer.route!.path.replace(/:(\w+)/g, '{$1}')}`,
+        roles ? [...roles].sort().join(',') : 'public',
+      ]);
     }
     return layer.handle?.stack ? routesOf(layer.handle.stack) : [];
   });
 }
 
-test('the OpenAPI document describes exactly the routes the server has', () => {
+// Path parameters are compared by position, not name.
+const normalise = (route: string) => route.replace(/\{\w+\}/g, '{}');
+
+test('the OpenAPI document describes exactly the routes the server has, with the roles each one admits', () => {
   // Building the app touches neither Temporal nor MongoDB.
   const app = createApp({ temporal: {} as Client, db: {} as Db, jwtSecret: 'x'.repeat(32), taskQueue: 'q', settings: { supplementRule: 'restart', classOneProvinces: [] }, log: pino({ level: 'silent' }) });
-  const served = routesOf((app as unknown as { router: { stack: Layer[] } }).router.stack).sort();
-  const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, unknown>> };
-  const documented = Object.entries(doc.paths)
-    .flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path.replace(/\{id\}|\{year\}/g, (p) => p)}`))
+  const served = routesOf((app as unknown as { router: { stack: Layer[] } }).router.stack)
+    .map(([route, roles]) => [normalise(route), roles])
     .sort();
-  const normalise = (r: string) => r.replace(/\{\w+\}/g, '{}');
-  expect(served.map(normalise)).toEqual(documented.map(normalise));
+  const documented = ROUTES.map((r) => [normalise(`${r.method.toUpperCase()} ${r.path}`), r.roles === 'public' ? 'public' : [...r.roles].sort().join(',')]).sort();
+  expect(served).toEqual(documented);
+
+  const doc = openApiDocument() as { openapi: string; paths: Record<string, Record<string, unknown>> };
   expect(doc.openapi).toBe('3.1.0');
+  expect(Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => normalise(`${m.toUpperCase()} ${path}`))).sort()).toEqual(
+    documented.map(([route]) => route),
+  );
   expect(JSON.stringify(doc.paths['/v1/dossiers']!.post)).toContain('pickupAddress');
 });
