@@ -11,6 +11,7 @@ import {
   log,
   proxyActivities,
   setHandler,
+  patched,
   upsertSearchAttributes,
 } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
@@ -63,13 +64,19 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   const effects: Effect[] = [];
 
   const ctx = (): Context => ({ now: Date.now(), calendar: calendar! });
+  // Decided once, at the start, so every dossier keeps one behaviour for its whole life.
+  // The registration answer waits until the read model has the dossier, so a GET right after it finds it.
+  const answerAfterProjection = patched('registration-answers-after-projection');
+  // The calendar reaches open dossiers through calendarChangedSignal; reloading it before every event was redundant.
+  const calendarBySignalOnly = patched('calendar-refreshed-by-signal-only');
+  let registrationProjected = false;
 
   setHandler(dossierViewQuery, () => (state ? toView(state) : null));
   setHandler(calendarChangedSignal, () => {
     calendarChanged = true;
   });
   setHandler(registeredUpdate, async () => {
-    await condition(() => state !== undefined);
+    await condition(() => (answerAfterProjection ? registrationProjected : state !== undefined));
     return toView(state!);
   });
   setHandler(
@@ -77,7 +84,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     async (cmd: EventCommand) => {
       await condition(() => state !== undefined);
       // The due of a new deadline is computed on the calendar as it is now.
-      calendar = await refreshCalendar(calendar!);
+      if (!calendarBySignalOnly) calendar = await refreshCalendar(calendar!);
       const decision = decide(state!, cmd, ctx());
       if (!decision.ok) throw refused(decision.refusal);
       commit(decision.state, decision.effects);
@@ -113,6 +120,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   const registered = register({ submission, procedure: refs.procedure, agency: refs.agency, tariff: refs.tariff, settings }, ctx());
   commit(registered.state, registered.effects);
   await project();
+  registrationProjected = true;
 
   // Effects run one at a time, in order, apart from the timers: a slow agency webhook never delays a due.
   async function runEffects(): Promise<void> {

@@ -26,6 +26,9 @@ import { historyToJSON } from './history-json';
 import { freshDatabase } from './mongo';
 import type { dossierWorkflow } from '../../workflows/dossier';
 
+/** Bump when a workflow change is patched, then record: v1 before the patches of 2026-11-27, v2 with them. */
+const HISTORY_GENERATION = 'v2';
+
 export type Actor = EventCommand['actor'];
 export const portal: Actor = { role: 'portal', id: 'portal' };
 export const agency = (agencyId = 'HL-TNMT'): Actor => ({ role: 'agency', id: `desk-${agencyId}`, agencyId });
@@ -128,14 +131,16 @@ export class WorkflowHarness {
 
   /**
    * With `RECORD_HISTORIES=1`, saves a finished workflow's history to
-   * `test/histories/<name>.json` for the replay test (test/workflow/replay.test.ts).
+   * `test/histories/<generation>-<name>.json` for the replay test
+   * (test/workflow/replay.test.ts). Older generations stay: they are the
+   * dossiers still running the code from before each patch.
    */
   async recordHistory(code: string, name: string): Promise<void> {
     if (process.env.RECORD_HISTORIES !== '1') return;
     const history = await this.handle(code).fetchHistory();
     const dir = join(__dirname, '..', 'histories');
     mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(historyToJSON(history), null, 2)}\n`);
+    writeFileSync(join(dir, `${HISTORY_GENERATION}-${name}.json`), `${JSON.stringify(historyToJSON(history), null, 2)}\n`);
   }
 
   async close(): Promise<void> {

@@ -5,6 +5,7 @@
  * Events reported late are judged by when they happened.
  */
 import { addCalendarDays } from '../../domain/calendar';
+import { searchAttributes } from '../../workflows/messages';
 import { submission } from '../support/fixtures';
 import { deadline, electronicSubmission, eventually, SELF, templates, toAwaitingPickup, toOutForDelivery, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
@@ -62,6 +63,11 @@ test('processing breach: at risk a working day before, overdue at the due, a rem
   await eventually(async () =>
     expect(await h.db.collection('deadlines').findOne({ _id: `${sub.code}:processing` as never })).toMatchObject({ state: 'overdue' }),
   );
+  // Operators find breached dossiers in Temporal's visibility by these attributes.
+  const described = await h.handle(sub.code).describe();
+  expect(described.typedSearchAttributes.get(searchAttributes.overdue)).toBe(true);
+  expect(described.typedSearchAttributes.get(searchAttributes.status)).toBe('processing');
+  expect(described.typedSearchAttributes.get(searchAttributes.agencyId)).toBe('HL-UBND');
 
   // Reminders go out at 08:00 on each following working day: Monday, Tuesday, Wednesday (none at the weekend).
   await h.advanceTo(at(monday, 7, '07:59'));

@@ -3,6 +3,7 @@
  * pause rule) and the agency's one apology with a new appointment.
  */
 import { addCalendarDays } from '../../domain/calendar';
+import { searchAttributes } from '../../workflows/messages';
 import { count, deadline, eventually, electronicSubmission, SELF, templates, toOutForDelivery, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
 import { agency, courier, portal, WorkflowHarness } from '../support/workflow-harness';
@@ -38,6 +39,7 @@ describe('supplement rule: restart (default)', () => {
     expect(waiting.multipleSupplementRequests).toBe(false);
     // A paused deadline is not "next due".
     expect(waiting.nextDueAt).toBeNull();
+    expect((await h.handle(sub.code).describe()).typedSearchAttributes.get(searchAttributes.nextDueAt)).toBeUndefined();
 
     // The original due (end of Thursday) passes while the citizen gathers the documents: no breach.
     await h.advanceTo(at(monday, 4, '10:00'));
@@ -58,6 +60,10 @@ describe('supplement rule: restart (default)', () => {
       revisedDueAt: null,
     });
     expect(resumed.nextDueAt).toBe(endOf(monday, 9));
+    const attributes = (await h.handle(sub.code).describe()).typedSearchAttributes;
+    expect(attributes.get(searchAttributes.nextDueAt)?.toISOString()).toBe(new Date(Date.parse(endOf(monday, 9))).toISOString());
+    expect(attributes.get(searchAttributes.status)).toBe('processing');
+    expect(attributes.get(searchAttributes.overdue)).toBe(false);
     expect(resumed.supplementRequests.items[0]!.providedAt).toBe(at(monday, 4, '10:00'));
     await eventually(async () => expect(await templates(h, sub.code, 'agency')).toContain('supplement.provided'));
 
