@@ -8,6 +8,7 @@
  *   reference containing DECLINE  → the capture is declined (402)
  *   reference containing SLOW     → the first request per key is captured, then answered after `slowMs`
  *   reference containing FAIL     → the first request per key answers 503 without capturing
+ * and `outage(true)` makes it answer 503 to everything until `outage(false)`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
@@ -28,6 +29,8 @@ export interface PaymentSandbox {
   refunds: { id: string; captureId: string; amountVnd: number; idempotencyKey: string }[];
   /** Requests received, including retries. */
   requests: { path: string; idempotencyKey: string }[];
+  /** While down, every capture and refund answers 503 and changes nothing, as a gateway that is down would. */
+  outage(down: boolean): void;
   close(): Promise<void>;
 }
 
@@ -38,6 +41,7 @@ export async function startPaymentSandbox(opts: { port?: number; host?: string; 
   const captures: SandboxCapture[] = [];
   const refunds: PaymentSandbox['refunds'] = [];
   const requests: PaymentSandbox['requests'] = [];
+  let down = false;
 
   const send = (res: ServerResponse, status: number, body: unknown) => {
     res.writeHead(status, { 'content-type': 'application/json' });
@@ -52,6 +56,7 @@ export async function startPaymentSandbox(opts: { port?: number; host?: string; 
     requests.push({ path, idempotencyKey: key });
     if (req.method === 'GET' && path === '/healthz') return send(res, 200, { ok: true, sandbox: true });
     if (req.method !== 'POST') return send(res, 405, { error: 'method not allowed' });
+    if (down) return send(res, 503, { error: 'sandbox: outage' });
     if (!key) return send(res, 400, { error: 'Idempotency-Key header is required' });
     let body: { reference?: string; amountVnd?: number; captureId?: string };
     try {
@@ -109,6 +114,9 @@ export async function startPaymentSandbox(opts: { port?: number; host?: string; 
     captures,
     refunds,
     requests,
+    outage: (value) => {
+      down = value;
+    },
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

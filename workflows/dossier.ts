@@ -70,6 +70,10 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   // The calendar reaches open dossiers through calendarChangedSignal; reloading it before every event was redundant.
   const calendarBySignalOnly = patched('calendar-refreshed-by-signal-only');
   let registrationProjected = false;
+  // Effects run in lanes, one per outside system: a payment gateway that is down no longer holds up
+  // the courier. Projections are then serialised (see project()).
+  const effectsInLanes = patched('effects-run-in-lanes');
+  let effectsInFlight = 0;
 
   setHandler(dossierViewQuery, () => (state ? toView(state) : null));
   setHandler(calendarChangedSignal, () => {
@@ -108,9 +112,32 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     upsertSearchAttributes(searchAttributeUpdates(next));
   }
 
+  let projecting = false;
+  let projectedVersion = -1;
+
+  /** Returns once the read model has the state as it is now (or newer). */
   async function project(): Promise<void> {
-    const s = state!;
-    await local.projectDossier({ view: toView(s) });
+    if (!effectsInLanes) {
+      await local.projectDossier({ view: toView(state!) });
+      return;
+    }
+    // Lanes can commit concurrently, and FerretDB's version-guarded replace is not atomic:
+    // one projection at a time, always of the latest state, so the read model never moves back.
+    const wanted = state!.version;
+    while (projectedVersion < wanted) {
+      if (projecting) {
+        await condition(() => !projecting);
+        continue;
+      }
+      projecting = true;
+      const view = toView(state!);
+      try {
+        await local.projectDossier({ view });
+        projectedVersion = Math.max(projectedVersion, view.version);
+      } finally {
+        projecting = false;
+      }
+    }
   }
 
   // Registration: reference data and the calendar reach the workflow through activities (so replay sees them).
@@ -122,12 +149,16 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   await project();
   registrationProjected = true;
 
-  // Effects run one at a time, in order, apart from the timers: a slow agency webhook never delays a due.
-  async function runEffects(): Promise<void> {
+  // Effects run in order within their lane (all in one lane before `effects-run-in-lanes`), apart
+  // from the timers: a slow agency webhook never delays a due.
+  async function runEffects(lane: EffectLane | null): Promise<void> {
+    const inLane = (e: Effect) => lane === null || laneOf(e) === lane;
     for (;;) {
-      await condition(() => effects.length > 0 || isDone());
-      if (effects.length === 0) return;
-      const effect = effects.shift()!;
+      await condition(() => effects.some(inLane) || isDone());
+      const at = effects.findIndex(inLane);
+      if (at < 0) return;
+      const [effect] = effects.splice(at, 1) as [Effect];
+      effectsInFlight++;
       try {
         const outcome = await perform(effect);
         if (outcome) {
@@ -138,6 +169,8 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
       } catch (err) {
         // Only non-retryable failures reach here; the dossier goes on and managers see the log.
         log.error('effect failed', { effect: effect.kind, error: String(err) });
+      } finally {
+        effectsInFlight--;
       }
     }
   }
@@ -167,14 +200,15 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   }
 
   function isDone(): boolean {
-    return isTerminal() && effects.length === 0 && timersDone;
+    // An effect in flight in one lane may still start effects in another.
+    return isTerminal() && effects.length === 0 && effectsInFlight === 0 && timersDone;
   }
 
   let timersDone = false;
-  const effectsLoop = runEffects();
+  const effectLoops = effectsInLanes ? EFFECT_LANES.map((lane) => runEffects(lane)) : [runEffects(null)];
   await runTimers();
   timersDone = true;
-  await effectsLoop;
+  await Promise.all(effectLoops);
   await condition(allHandlersFinished);
   await project();
   return toView(state!);
@@ -229,6 +263,28 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
         });
         return effect.then ?? null;
     }
+  }
+}
+
+const EFFECT_LANES = ['payments', 'agency', 'courier', 'notifications'] as const;
+type EffectLane = (typeof EFFECT_LANES)[number];
+
+/** The outside system an effect talks to; effects on one system keep their order. */
+function laneOf(effect: Effect): EffectLane {
+  switch (effect.kind) {
+    case 'capture_payment':
+    case 'record_cash':
+    case 'refund':
+      return 'payments';
+    case 'hand_off':
+    case 'inform_agency':
+      return 'agency';
+    case 'dispatch_courier':
+    case 'close_job':
+    case 'cancel_jobs':
+      return 'courier';
+    case 'notify':
+      return 'notifications';
   }
 }
 

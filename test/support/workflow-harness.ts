@@ -26,8 +26,12 @@ import { historyToJSON } from './history-json';
 import { freshDatabase } from './mongo';
 import type { dossierWorkflow } from '../../workflows/dossier';
 
-/** Bump when a workflow change is patched, then record: v1 before the patches of 2026-11-27, v2 with them. */
-const HISTORY_GENERATION = 'v2';
+/**
+ * Bump when a workflow change is patched, then record: v1 before the patches of
+ * 2026-11-27; v2 with registration-answers-after-projection and
+ * calendar-refreshed-by-signal-only; v3 also with effects-run-in-lanes.
+ */
+const HISTORY_GENERATION = 'v3';
 
 export type Actor = EventCommand['actor'];
 export const portal: Actor = { role: 'portal', id: 'portal' };
