@@ -13,6 +13,11 @@ export default tseslint.config(
     },
   },
   {
+    // The dashboard's browser code (served as is, no build): browser globals, not Node's.
+    files: ['api/dashboard/**/*.js'],
+    languageOptions: { sourceType: 'module', globals: globals.browser },
+  },
+  {
     // Workflow code must stay deterministic: no Node APIs, no direct I/O.
     files: ['workflows/**/*.ts', 'domain/**/*.ts'],
     rules: {

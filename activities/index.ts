@@ -1,12 +1,15 @@
+import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import type { DossierView } from '../domain/dossier';
 import { writeProjection } from '../store/read-model';
 import { ReferenceData } from '../store/reference-data';
 import { createAgencyActivities } from './agency';
+import { createComplianceActivities } from './compliance';
 import { createCourierJobActivities } from './courier-jobs';
 import type { Fetch } from './http';
 import { createOutboxActivities } from './outbox';
 import { createPaymentActivities } from './payments';
+import { createReconcileActivities } from './reconcile';
 import { createReferenceDataActivities } from './reference-data';
 
 export interface ActivityDeps {
@@ -15,9 +18,11 @@ export interface ActivityDeps {
   paymentGatewayApiKey?: string;
   notifyWebhookUrl?: string;
   fetch?: Fetch;
+  /** Reads dossier workflows' views for the reconciliation pass; without it that activity fails (non-retryable). */
+  temporal?: Client;
 }
 
-/** Every activity the dossier workflow runs, built from the clients it needs. */
+/** Every activity the workflows run (dossier, compliance snapshot, reconciliation), built from the clients they need. */
 export function createActivities(deps: ActivityDeps) {
   const fetchImpl = deps.fetch ?? fetch;
   const refs = new ReferenceData(deps.db);
@@ -27,6 +32,8 @@ export function createActivities(deps: ActivityDeps) {
     ...createCourierJobActivities({ db: deps.db, refs }),
     ...createPaymentActivities({ db: deps.db, fetch: fetchImpl, gatewayUrl: deps.paymentGatewayUrl, gatewayApiKey: deps.paymentGatewayApiKey }),
     ...createOutboxActivities({ db: deps.db, fetch: fetchImpl, webhookUrl: deps.notifyWebhookUrl }),
+    ...createComplianceActivities({ db: deps.db, refs }),
+    ...createReconcileActivities({ db: deps.db, temporal: deps.temporal }),
     async projectDossier(input: { view: DossierView }): Promise<{ written: boolean }> {
       return writeProjection(deps.db, input.view);
     },

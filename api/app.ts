@@ -7,6 +7,7 @@ import { randomUUID } from 'node:crypto';
 import { ReferenceData } from '../store/reference-data';
 import type { DossierWorkflowInput } from '../workflows/messages';
 import { authenticate } from './auth';
+import { ApiMetrics } from './metrics';
 import { docsPage, openApiDocument } from './openapi';
 import { Problem, problemHandler, sendProblem } from './problem';
 import { courierJobRoutes } from './routes/courier-jobs';
@@ -14,6 +15,8 @@ import { dossierRoutes } from './routes/dossiers';
 import { referenceDataRoutes } from './routes/reference-data';
 import { trackRoutes } from './routes/track';
 import { complianceRoutes } from './routes/compliance';
+import { complianceSnapshotRoutes } from './routes/compliance-snapshots';
+import { dashboardRoutes } from './routes/dashboard';
 
 export interface AppDeps {
   temporal: Client;
@@ -25,11 +28,14 @@ export interface AppDeps {
   registrationTimeoutMs?: number;
   /** Public tracking requests per client IP per minute (TRACK_RATE_LIMIT_PER_MINUTE); default 30. */
   trackRateLimitPerMinute?: number;
+  /** Shared with the Temporal client's interceptor (api/main.ts); a fresh registry when absent. */
+  metrics?: ApiMetrics;
 }
 
 /** The HTTP API as a factory of its dependencies, so tests hand it real local servers. */
 export function createApp(deps: AppDeps): express.Express {
   const app = express();
+  const metrics = deps.metrics ?? new ApiMetrics();
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(
@@ -48,7 +54,11 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('referrer-policy', 'no-referrer');
     next();
   });
+  app.use(metrics.requestMetrics());
 
+  app.get('/metrics', async (_req, res) => {
+    res.type(metrics.registry.contentType).send(await metrics.registry.metrics());
+  });
   app.get('/openapi.json', (_req, res) => {
     res.json(openApiDocument());
   });
@@ -84,6 +94,7 @@ export function createApp(deps: AppDeps): express.Express {
 
   // Public, before authentication: tracking by code and phone, rate limited per client IP.
   app.use(trackRoutes({ db: deps.db, rateLimitPerMinute: deps.trackRateLimitPerMinute ?? 30 }));
+  app.use(dashboardRoutes());
   app.use('/v1', authenticate(deps.jwtSecret));
   app.use(
     dossierRoutes({
@@ -96,6 +107,7 @@ export function createApp(deps: AppDeps): express.Express {
     }),
   );
   app.use(complianceRoutes({ db: deps.db }));
+  app.use(complianceSnapshotRoutes({ db: deps.db }));
   app.use(referenceDataRoutes({ temporal: deps.temporal, db: deps.db, refs: new ReferenceData(deps.db), log: deps.log }));
   app.use(courierJobRoutes({ db: deps.db }));
 

@@ -5,6 +5,7 @@ import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo } from '../store/db';
 import { temporalConnectionOptions } from '../workers/temporal-connection';
 import { createApp } from './app';
+import { ApiMetrics } from './metrics';
 
 async function main(): Promise<void> {
   const config = loadConfig();
@@ -15,7 +16,8 @@ async function main(): Promise<void> {
   const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
     throw new StartupError(`api: cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err.message}`);
   });
-  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE });
+  const metrics = new ApiMetrics();
+  const temporal = new Client({ connection, namespace: config.TEMPORAL_NAMESPACE, interceptors: { workflow: [metrics.temporalInterceptor()] } });
   const app = createApp({
     temporal,
     db,
@@ -24,6 +26,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     settings: { supplementRule: config.SUPPLEMENT_RULE, classOneProvinces: config.CLASS_ONE_PROVINCES },
     trackRateLimitPerMinute: config.TRACK_RATE_LIMIT_PER_MINUTE,
+    metrics,
   });
   const server = app.listen(config.PORT, config.HOST, () => log.info(`api: listening on http://${config.HOST}:${config.PORT}`));
   server.on('error', (err) => {

@@ -20,9 +20,10 @@ export const ROUTES: RouteDoc[] = [
   { method: 'post', path: '/v1/dossiers/{code}/events', summary: 'Report an event; 200 with the new view, 409 when it does not fit the status, 422 identity or cash refused', roles: ['portal', 'agency', 'courier', 'clerk'], body: eventSchema },
   { method: 'get', path: '/v1/track/{code}', summary: 'Public tracking by code and the last 4 digits of the phone (?phone=NNNN)', roles: 'public' },
   { method: 'get', path: '/v1/courier/jobs', summary: "The calling courier's open jobs", roles: ['courier'] },
-  { method: 'get', path: '/v1/compliance/summary', summary: 'Deadline compliance by original due date (from, to, groupBy, stage, agencyId, procedureCode, format=csv)', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/compliance/overdue', summary: 'Open deadlines past due, oldest first', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/compliance/at-risk', summary: 'Open deadlines due within withinHours', roles: ['manager', 'admin'] },
+  { method: 'get', path: '/v1/compliance/summary', summary: 'Deadline compliance by original due date, with the Decision 766 index (from, to, groupBy, stage, agencyId, procedureCode, format=json|csv|xlsx or Accept)', roles: ['manager', 'admin'] },
+  { method: 'get', path: '/v1/compliance/overdue', summary: 'Open deadlines past due, oldest first (stage, agencyId, limit, format=json|csv|xlsx)', roles: ['manager', 'admin'] },
+  { method: 'get', path: '/v1/compliance/at-risk', summary: 'Open deadlines due within withinHours (format=json|csv|xlsx)', roles: ['manager', 'admin'] },
+  { method: 'get', path: '/v1/compliance/snapshots', summary: 'Daily compliance snapshots (from, to: inclusive local dates, at most 366 days): due that day and month to date, by agency and by stage', roles: ['manager', 'admin'] },
   { method: 'get', path: '/v1/procedures', summary: 'Procedure catalogue', roles: all },
   { method: 'get', path: '/v1/procedures/{id}', summary: 'One procedure', roles: all },
   { method: 'put', path: '/v1/procedures/{id}', summary: 'Create or replace a procedure', roles: ['admin'], body: procedureSchema },
@@ -38,8 +39,10 @@ export const ROUTES: RouteDoc[] = [
   { method: 'put', path: '/v1/calendar/{year}', summary: 'Replace a year of the working calendar (open deadlines are re-checked)', roles: ['admin'], body: calendarSchema },
   { method: 'get', path: '/healthz', summary: 'Liveness', roles: 'public' },
   { method: 'get', path: '/readyz', summary: 'Readiness: Temporal and MongoDB reachable', roles: 'public' },
+  { method: 'get', path: '/metrics', summary: 'Prometheus metrics: HTTP requests by route and status, Temporal client calls by operation and outcome', roles: 'public' },
   { method: 'get', path: '/openapi.json', summary: 'This document', roles: 'public' },
   { method: 'get', path: '/docs', summary: 'API documentation page', roles: 'public' },
+  { method: 'get', path: '/dashboard', summary: 'Manager dashboard (sign in with a token)', roles: 'public' },
 ];
 
 const problem = {

@@ -75,11 +75,14 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
   return (err: unknown, _req: Request, res: Response, next: NextFunction): void => {
     if (res.headersSent) return next(err);
     if (err instanceof Problem) return sendProblem(res, err);
-    const e = err as { type?: string; status?: number; statusCode?: number; message?: string };
+    const e = err as { type?: string; status?: number; statusCode?: number; message?: string; expose?: boolean };
     // body-parser's own errors: malformed JSON, too large, bad encoding.
     if (e.type === 'entity.parse.failed') return sendProblem(res, new Problem(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON'));
+    // The router's own: a path parameter that is not valid percent-encoding.
+    if (err instanceof URIError && e.status === 400) return sendProblem(res, new Problem(400, 'bad-path', 'Bad request', 'The path is not valid percent-encoding'));
     if (e.type === 'entity.too.large') return sendProblem(res, new Problem(413, 'body-too-large', 'Body too large', 'The body exceeds the size limit'));
-    if (e.type && (e.status ?? e.statusCode ?? 500) < 500) {
+    // `expose` marks http-errors' client errors that carry no type, e.g. a body that does not decompress.
+    if ((e.type || e.expose) && (e.status ?? e.statusCode ?? 500) < 500) {
       return sendProblem(res, new Problem(e.status ?? e.statusCode ?? 400, 'bad-request', 'Bad request', e.message ?? 'Bad request'));
     }
     if (isUnavailable(err)) return sendProblem(res, Problem.unavailable('A dependency (Temporal or MongoDB) is unreachable; nothing was changed'));

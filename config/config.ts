@@ -47,6 +47,19 @@ export const configSchema = z.object({
   CLASS_ONE_PROVINCES: csv.default([]),
   /** Public tracking requests allowed per client per minute. */
   TRACK_RATE_LIMIT_PER_MINUTE: z.coerce.number().int().positive().default(30),
+
+  /** Whether the worker creates (or updates) the Temporal Schedules below at start. */
+  SCHEDULES_ENABLED: bool.default(true),
+  /** Id of the Schedule that records the daily compliance snapshot. */
+  COMPLIANCE_SNAPSHOT_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, . _ or -').default('compliance-snapshot-daily'),
+  /** Local time (Asia/Ho_Chi_Minh, HH:MM) the daily snapshot is taken: the end of the working day. */
+  COMPLIANCE_SNAPSHOT_TIME: z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be HH:MM (24-hour)').default('17:30'),
+  /** Id of the Schedule that reconciles the read model with the dossier workflows. */
+  RECONCILE_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, . _ or -').default('read-model-reconcile'),
+  /** Minutes between two reconciliation passes. */
+  RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
+  /** Dossiers read per reconciliation batch (one activity). */
+  RECONCILE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
 });
 
 export type Config = z.infer<typeof configSchema>;

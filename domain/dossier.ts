@@ -68,6 +68,11 @@ export interface DeadlineRecord {
   workingDays: number;
   /** Working days the clock stood still for supplements (`pause` rule, and for the Decision 766 index). */
   supplementWorkingDays: number;
+  /**
+   * Decision 766's due (processing only, else null): from the lodging plus
+   * `supplementWorkingDays`, what the `pause` rule gives whatever the setting.
+   */
+  indexDueAt: Instant | null;
   /** While awaiting a supplement the clock is stopped. */
   pausedAt: Instant | null;
   /** One working day before a processing due, unresolved. */
@@ -215,6 +220,8 @@ export interface DeadlineView {
   atRisk: boolean;
   workingDays: number;
   supplementWorkingDays: number;
+  /** Decision 766's due (processing only); absent from views written before it existed. */
+  indexDueAt?: Instant | null;
 }
 
 /** The dossier view of DESIGN.md §4 (unmasked; the API masks by role). */

@@ -331,6 +331,7 @@ function supplementProvided(state: DossierState, occurredAt: Instant, ctx: Conte
     return {
       ...restarted,
       dueAt,
+      indexDueAt: indexDueFor(state, restarted, cal),
       state: d.state === 'overdue' && parseInstant(dueAt) > ctx.now ? 'open' : d.state,
       atRisk: false,
       atRiskNotified: false,
@@ -608,7 +609,8 @@ export function tick(state: DossierState, ctx: Context): { state: DossierState; 
     const recomputed = dueFor(d, state.settings, calendar);
     if (recomputed !== d.dueAt) {
       system('deadline.rescheduled', `${d.stage}: ${d.dueAt} → ${recomputed} (working calendar changed)`);
-      d = { ...d, dueAt: recomputed };
+      // The index due follows only with a reschedule: a tick that changes nothing else must stay a no-op (replay).
+      d = { ...d, dueAt: recomputed, indexDueAt: indexDueFor(state, d, calendar) };
       if (d.state === 'overdue' && parseInstant(recomputed) > now) d = { ...d, state: 'open', nextReminderAt: null };
       if (parseInstant(atRiskAt(calendar, recomputed)) > now) d = { ...d, atRisk: false, atRiskNotified: false };
     }
@@ -696,6 +698,7 @@ export function toView(state: DossierState): DossierView {
     atRisk: d.atRisk,
     workingDays: d.workingDays,
     supplementWorkingDays: d.supplementWorkingDays,
+    indexDueAt: d.indexDueAt,
   }));
   const open = state.deadlines.filter((d) => d.state === 'open' && !d.pausedAt).map((d) => d.revisedDueAt ?? d.dueAt);
   const nextDueAt = open.length ? open.reduce((a, b) => (parseInstant(a) <= parseInstant(b) ? a : b)) : null;
@@ -744,17 +747,30 @@ function dueFor(d: DeadlineRecord, settings: DossierSettings, cal: WorkingCalend
   return computeDueAt(cal, d.startedAt, d.workingDays + extra);
 }
 
+/**
+ * Decision 766's due: from the lodging, plus the working days spent waiting
+ * for supplements. Under `restart` `startedAt` has moved past the lodging, so
+ * the lodging is read from the timeline (`agency.received` opens processing).
+ */
+function indexDueFor(state: DossierState, d: DeadlineRecord, cal: WorkingCalendar): Instant | null {
+  if (d.stage !== 'processing') return null;
+  const lodgedAt = state.timeline.find((t) => t.type === 'agency.received')?.occurredAt ?? d.startedAt;
+  return computeDueAt(cal, lodgedAt, d.workingDays + d.supplementWorkingDays);
+}
+
 function openDeadline(state: DossierState, stage: Stage, owner: Owner, startedAt: Instant, workingDays: number, ctx: Context): DossierState {
+  const dueAt = computeDueAt(ctx.calendar, startedAt, workingDays);
   const record: DeadlineRecord = {
     stage,
     owner,
     startedAt,
-    dueAt: computeDueAt(ctx.calendar, startedAt, workingDays),
+    dueAt,
     revisedDueAt: null,
     completedAt: null,
     state: 'open',
     workingDays,
     supplementWorkingDays: 0,
+    indexDueAt: stage === 'processing' ? dueAt : null,
     pausedAt: null,
     atRisk: false,
     atRiskNotified: false,

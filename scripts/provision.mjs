@@ -1,9 +1,10 @@
 #!/usr/bin/env node
-// Resolves the three binaries the project runs locally and records their
-// absolute paths in .tools/paths.json ({temporal, temporalTestServer, ferretdb}):
+// Resolves the binaries the project runs locally and records their absolute
+// paths in .tools/paths.json ({temporal, temporalTestServer, ferretdb, chromium}):
 //   - Temporal CLI:        TEMPORAL_CLI_PATH > `temporal` on PATH > .tools/venv (pip, tools/requirements.txt)
 //   - time-skipping server: TEMPORAL_TEST_SERVER_PATH > `temporal-test-server` on PATH > .tools/venv
 //   - FerretDB:            `ferretdb` on PATH > .tools/bin/ferretdb (go build of tools/ferretdb)
+//   - Chromium (tests only, test/browser): CHROMIUM_PATH > /usr/bin/chromium > apt-get install chromium
 // The CLI is not needed when TEMPORAL_ADDRESS names an existing server; FerretDB
 // is not needed for `--for=start` when MONGODB_URI is set. Tests always need the
 // test server and FerretDB.
@@ -32,6 +33,8 @@ const FERRET_INPUTS = ['go.mod', 'go.sum', 'main.go'];
 const FERRET_BIN = path.join(TOOLS, 'bin', 'ferretdb');
 const FERRET_STAMP = `${FERRET_BIN}.sha256`;
 const FERRET_LOG = path.join(TOOLS, 'ferretdb-build.log');
+const CHROMIUM_BIN = '/usr/bin/chromium';
+const APT_LOG = path.join(TOOLS, 'apt.log');
 
 class ProvisionError extends Error {}
 
@@ -255,6 +258,59 @@ async function ensureFerretDB() {
   fs.writeFileSync(FERRET_STAMP, `${hash}\n`);
 }
 
+// ------------------------------------------------------- Chromium (apt-get)
+
+/** CHROMIUM_PATH or /usr/bin/chromium when executable, else null; never installs. */
+function chromiumAtHand() {
+  const value = process.env.CHROMIUM_PATH;
+  if (value) return isExecutable(path.resolve(value)) ? path.resolve(value) : null;
+  return isExecutable(CHROMIUM_BIN) ? CHROMIUM_BIN : null;
+}
+
+/**
+ * The browser tests' Chromium: CHROMIUM_PATH, else the Debian package, installed
+ * with apt-get when missing. The binary itself is the stamp: apt owns its updates.
+ */
+function ensureChromium() {
+  const fromVariable = fromEnv('CHROMIUM_PATH');
+  if (fromVariable) return fromVariable;
+  if (isExecutable(CHROMIUM_BIN)) return CHROMIUM_BIN;
+  const aptGet =
+    findOnPath('apt-get') ??
+    fail(`Chromium for the browser tests is missing: no ${CHROMIUM_BIN} and no apt-get. Install Chromium and set CHROMIUM_PATH.`);
+  if (process.getuid?.() !== 0) {
+    fail(`Chromium for the browser tests is missing: no ${CHROMIUM_BIN}, and apt-get needs root. Run \`apt-get install chromium\` as root, or set CHROMIUM_PATH.`);
+  }
+  lock();
+  if (isExecutable(CHROMIUM_BIN)) return CHROMIUM_BIN;
+
+  say(`installing chromium with apt-get (first run, a few minutes; log: ${rel(APT_LOG)})…`);
+  const log = fs.openSync(APT_LOG, 'w');
+  // Waits for another apt/dpkg run instead of failing on its lock.
+  const apt = (args) =>
+    spawnSync(aptGet, ['-o', 'DPkg::Lock::Timeout=600', ...args], {
+      env: { ...process.env, DEBIAN_FRONTEND: 'noninteractive' },
+      stdio: ['ignore', log, log],
+    });
+  let run = apt(['update']);
+  if (run.status === 0) run = apt(['install', '-y', '--no-install-recommends', 'chromium']);
+  fs.closeSync(log);
+  if (run.status !== 0 || !isExecutable(CHROMIUM_BIN)) {
+    fail(
+      `apt-get install chromium failed: ${lastLine(readOr(APT_LOG, '')) || `exit ${run.status}`} ` +
+        `(full log: ${rel(APT_LOG)}). Check access to the Debian mirror, or set CHROMIUM_PATH to an existing Chromium.`,
+    );
+  }
+  return CHROMIUM_BIN;
+}
+
+function verifyChromium(bin) {
+  const run = spawnSync(bin, ['--version'], { encoding: 'utf8', timeout: 30_000 });
+  if (run.status !== 0 || !/chrom/i.test(run.stdout)) {
+    fail(`Chromium at ${bin} does not run: ${lastLine(run.stderr) || lastLine(run.stdout) || run.error?.message || `exit ${run.status}`}`);
+  }
+}
+
 // ------------------------------------------------------------- verification
 
 function freePort() {
@@ -425,12 +481,19 @@ async function main() {
     ferretdb = FERRET_BIN;
   }
 
-  const paths = { temporal: cli, temporalTestServer: testServer, ferretdb };
+  // Only the browser tests need Chromium: `--for=start` never installs it.
+  const chromium = purpose === 'test' ? ensureChromium() : chromiumAtHand();
+  if (purpose === 'test' && chromium && previous.chromium !== chromium) verifyChromium(chromium);
+
+  const paths = { temporal: cli, temporalTestServer: testServer, ferretdb, chromium };
   const text = `${JSON.stringify(paths, null, 2)}\n`;
   if (readOr(PATHS_FILE, '') !== text) {
     fs.mkdirSync(TOOLS, { recursive: true });
     fs.writeFileSync(PATHS_FILE, text);
-    say(`ready: ${rel(PATHS_FILE)} → temporal ${cli ?? '(not needed)'}, test server ${testServer}, ferretdb ${ferretdb ?? '(not needed)'}`);
+    say(
+      `ready: ${rel(PATHS_FILE)} → temporal ${cli ?? '(not needed)'}, test server ${testServer}, ferretdb ${ferretdb ?? '(not needed)'}, ` +
+        `chromium ${chromium ?? '(not needed)'}`,
+    );
   }
 }
 

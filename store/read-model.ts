@@ -1,6 +1,6 @@
 import type { Db, Filter } from 'mongodb';
 import { dueDay, parseInstant } from '../domain/calendar';
-import type { DossierStatus, DossierView, Stage } from '../domain/dossier';
+import type { DeadlineView, DossierStatus, DossierView, Stage } from '../domain/dossier';
 import { COLLECTIONS, isDuplicateKey } from './db';
 
 /** A dossier in the read model: the workflow's view plus the fields queries filter on. */
@@ -40,6 +40,12 @@ export interface DeadlineDoc {
   atRisk: boolean;
   supplementWorkingDays: number;
   multipleSupplementRequests: boolean;
+  /**
+   * Decision 766's due (processing only). Null for the post's stages, and for a
+   * supplemented dossier whose view predates the field (not derivable without
+   * the calendar); absent on records written before the field existed.
+   */
+  indexDueAt?: Date | null;
   dossierStatus: DossierStatus;
 }
 
@@ -87,22 +93,31 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
       atRisk: d.atRisk,
       supplementWorkingDays: d.supplementWorkingDays,
       multipleSupplementRequests: view.multipleSupplementRequests,
+      indexDueAt: date(indexDueAt(view, d)),
       dossierStatus: view.status,
     });
   }
   return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
 }
 
+/** A view from before `indexDueAt` existed: without a supplement the index due is the due itself. */
+function indexDueAt(view: DossierView, d: DeadlineView): string | null {
+  if (d.stage !== 'processing') return null;
+  if (d.indexDueAt !== undefined) return d.indexDueAt;
+  return view.supplementRequests.count === 0 ? d.dueAt : null;
+}
+
 async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, doc: T): Promise<boolean> {
+  const olderThanThis = { _id: doc._id, version: { $lt: doc.version } } as Filter<T>;
   try {
-    const r = await db
-      .collection<T>(collection)
-      .replaceOne({ _id: doc._id, version: { $lt: doc.version } } as Filter<T>, doc, { upsert: true });
+    const r = await db.collection<T>(collection).replaceOne(olderThanThis, doc, { upsert: true });
     return r.modifiedCount + r.upsertedCount > 0;
   } catch (err) {
-    // The document exists with this version or a newer one: the write is already there.
-    if (isDuplicateKey(err)) return false;
-    throw err;
+    if (!isDuplicateKey(err)) throw err;
+    // The document exists: either at this version or newer, or another first insert won
+    // the race. Now that it exists, the guarded replace without upsert tells them apart.
+    const r = await db.collection<T>(collection).replaceOne(olderThanThis, doc);
+    return r.modifiedCount > 0;
   }
 }
 

@@ -1,7 +1,9 @@
-/** The worker process: runs dossier workflows and their activities. */
+/** The worker process: runs dossier workflows, the read-model housekeeping workflows and their activities. */
+import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo, ensureIndexes } from '../store/db';
+import { ensureSchedules, scheduleSettings } from './schedules';
 import { temporalConnectionOptions } from './temporal-connection';
 import { createDossierWorker } from './worker';
 
@@ -15,6 +17,18 @@ async function main(): Promise<void> {
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
     throw new StartupError(`worker: cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err.message}`);
   });
+  // A client too: the reconciliation activity queries dossier workflows, and the Schedules are kept here.
+  const clientConnection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
+    throw new StartupError(`worker: cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err.message}`);
+  });
+  const temporal = new Client({ connection: clientConnection, namespace: config.TEMPORAL_NAMESPACE });
+  if (config.SCHEDULES_ENABLED) {
+    // Housekeeping must not keep the dossiers from running: a failure here is logged, and the next start tries again.
+    await ensureSchedules(temporal, scheduleSettings(config)).then(
+      (outcome) => console.log(`worker: schedules ${Object.entries(outcome).map(([id, what]) => `${id} ${what}`).join(', ')}`),
+      (err: Error) => console.error(`worker: cannot create or update the schedules: ${err.message}`),
+    );
+  }
   const worker = await createDossierWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,
@@ -23,10 +37,12 @@ async function main(): Promise<void> {
     paymentGatewayUrl: config.PAYMENT_GATEWAY_URL,
     paymentGatewayApiKey: config.PAYMENT_GATEWAY_API_KEY,
     notifyWebhookUrl: config.NOTIFY_WEBHOOK_URL,
+    temporal,
   });
   console.log(`worker: polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish).
   await worker.run();
+  await clientConnection.close();
   await connection.close();
   await client.close();
 }

@@ -1,3 +1,4 @@
+import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createActivities } from '../activities';
@@ -10,6 +11,8 @@ export interface DossierWorkerDeps {
   paymentGatewayUrl: string;
   paymentGatewayApiKey?: string;
   notifyWebhookUrl?: string;
+  /** For the reconciliation activity, which reads dossier views by query; optional for workers that only run dossiers. */
+  temporal?: Client;
   /** Tests pass a pre-built bundle so the workflow code is bundled once. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between tasks (SDK default when absent); 0 replays every task from history. */
@@ -28,6 +31,7 @@ export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Work
       paymentGatewayUrl: deps.paymentGatewayUrl,
       paymentGatewayApiKey: deps.paymentGatewayApiKey,
       notifyWebhookUrl: deps.notifyWebhookUrl,
+      temporal: deps.temporal,
     }),
   });
 }

@@ -1,10 +1,21 @@
-import { Router } from 'express';
+import { Router, type Request, type Response } from 'express';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { formatInstant } from '../../domain/calendar';
+import { formatInstant, localDate as localDateOf } from '../../domain/calendar';
 import { STAGES } from '../../domain/dossier';
-import { atRiskDeadlines, complianceSummary, GROUP_BYS, overdueDeadlines, type Counts, type Summary } from '../../store/compliance';
-import type { DeadlineDoc } from '../../store/read-model';
+import { atRiskDeadlines, complianceSummary, GROUP_BYS, overdueDeadlines } from '../../store/compliance';
+import {
+  CSV_TYPE,
+  deadlineItem,
+  deadlineListCsv,
+  deadlineListXlsx,
+  FORMATS,
+  summaryCsv,
+  summaryXlsx,
+  XLSX_TYPE,
+  type DeadlineItem,
+  type Format,
+} from '../compliance-export';
 import { requireRole } from '../auth';
 import { parseOr400 } from '../problem';
 import { intParam, localDate } from '../schemas';
@@ -16,72 +27,52 @@ export interface ComplianceRoutesDeps {
 }
 
 const filterText = z.string().trim().min(1).max(64);
+const format = z.enum(FORMATS).optional();
 
+// Strict, like the paged dossier list: an unknown (mistyped) parameter is a 400, never a silently wider answer.
 const summaryQuery = z
-  .object({
+  .strictObject({
     from: localDate,
     to: localDate,
     groupBy: z.enum(GROUP_BYS).optional(),
     stage: z.enum(STAGES).optional(),
     agencyId: filterText.optional(),
     procedureCode: filterText.optional(),
-    format: z.enum(['json', 'csv']).optional(),
+    format,
   })
   .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not be before from' });
 
-const overdueQuery = z.object({
+const overdueQuery = z.strictObject({
   stage: z.enum(STAGES).optional(),
   agencyId: filterText.optional(),
   limit: intParam(1, 500, 100),
+  format,
 });
 
-const atRiskQuery = z.object({
+const atRiskQuery = z.strictObject({
   withinHours: intParam(1, 720, 24),
+  format,
 });
 
-function item(d: DeadlineDoc) {
-  return {
-    dossierCode: d.dossierCode,
-    stage: d.stage,
-    owner: d.owner,
-    agencyId: d.agencyId,
-    procedureCode: d.procedureCode,
-    dueAt: formatInstant(d.dueAt.getTime()),
-    revisedDueAt: d.revisedDueAt ? formatInstant(d.revisedDueAt.getTime()) : null,
-    startedAt: formatInstant(d.startedAt.getTime()),
-    state: d.state,
-    links: { dossier: `/v1/dossiers/${encodeURIComponent(d.dossierCode)}` },
-  };
+// `?format=` wins; otherwise the Accept header, JSON first so a browser's */* gets JSON.
+function negotiate(req: Request, res: Response, asked: Format | undefined): Format {
+  res.vary('Accept');
+  if (asked) return asked;
+  const type = req.accepts(['application/json', 'text/csv', XLSX_TYPE]);
+  return type === 'text/csv' ? 'csv' : type === XLSX_TYPE ? 'xlsx' : 'json';
 }
 
-export const CSV_HEADER = [
-  'Nhóm / Group',
-  'Tổng / Total',
-  'Đúng hạn / On time',
-  'Trễ hạn / Late',
-  'Đang xử lý / Open',
-  'Quá hạn / Overdue',
-  'Tỷ lệ đúng hạn / On-time rate',
-] as const;
-/** The label of the totals line, last in the CSV. */
-export const CSV_TOTALS_LABEL = 'Tổng cộng / Totals';
-
-/** RFC 4180 quoting; text cells that a spreadsheet would run as a formula are neutralised with a leading quote. */
-function csvCell(value: string | number | null, text = false): string {
-  if (value === null) return '';
-  let s = String(value);
-  if (text && /^[=+\-@\t\r]/.test(s)) s = `'${s}`;
-  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s;
+function sendFile(res: Response, f: 'csv' | 'xlsx', name: string, body: string | Buffer): void {
+  res
+    .status(200)
+    .type(f === 'csv' ? CSV_TYPE : XLSX_TYPE)
+    .attachment(`${name}.${f}`)
+    .send(body);
 }
 
-function csvLine(key: string, c: Counts): string {
-  return [csvCell(key, true), ...[c.total, c.metOnTime, c.metLate, c.open, c.overdue, c.onTimeRate].map((v) => csvCell(v))].join(',');
-}
-
-/** The summary as CSV: a BOM (so spreadsheets read UTF-8), the header, a line per row, then the totals. */
-export function summaryCsv(summary: Summary): string {
-  const lines = [CSV_HEADER.map((h) => csvCell(h)).join(','), ...summary.rows.map((r) => csvLine(r.key, r)), csvLine(CSV_TOTALS_LABEL, summary.totals)];
-  return `\uFEFF${lines.join('\r\n')}\r\n`;
+async function sendList(res: Response, f: Format, json: object, items: DeadlineItem[], file: { name: string; sheetName: string; title: string; subtitle: string }) {
+  if (f === 'json') res.json(json);
+  else sendFile(res, f, file.name, f === 'csv' ? deadlineListCsv(items) : await deadlineListXlsx(items, file));
 }
 
 export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
@@ -98,30 +89,37 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
       ...(q.procedureCode ? { procedureCode: q.procedureCode } : {}),
     };
     const summary = await complianceSummary(deps.db, { from: q.from, to: q.to, groupBy, ...filters });
-    const csv = q.format === 'csv' || (q.format === undefined && req.accepts(['application/json', 'text/csv']) === 'text/csv');
-    res.vary('Accept');
-    if (csv) {
-      res
-        .status(200)
-        .type('text/csv; charset=utf-8')
-        .attachment(`compliance-${q.from}-${q.to}-${groupBy}.csv`)
-        .send(summaryCsv(summary));
-      return;
-    }
-    res.json({ from: q.from, to: q.to, groupBy, filters, rows: summary.rows, totals: summary.totals });
+    const f = negotiate(req, res, q.format);
+    const name = `compliance-${q.from}-${q.to}-${groupBy}`;
+    if (f === 'csv') sendFile(res, f, name, summaryCsv(summary));
+    else if (f === 'xlsx') sendFile(res, f, name, await summaryXlsx(summary, { from: q.from, to: q.to, groupBy, filters }));
+    else res.json({ from: q.from, to: q.to, groupBy, filters, rows: summary.rows, totals: summary.totals });
   });
 
   router.get('/v1/compliance/overdue', managers, async (req, res) => {
     const q = parseOr400(overdueQuery, req.query ?? {}, '(query)');
-    const docs = await overdueDeadlines(deps.db, q);
-    res.json({ limit: q.limit, items: docs.map(item) });
+    const at = formatInstant(now());
+    const items = (await overdueDeadlines(deps.db, q)).map(deadlineItem);
+    const filters = [q.stage && `stage=${q.stage}`, q.agencyId && `agencyId=${q.agencyId}`].filter(Boolean).join(', ') || 'không / none';
+    await sendList(res, negotiate(req, res, q.format), { limit: q.limit, items }, items, {
+      name: `compliance-overdue-${localDateOf(at)}`,
+      sheetName: 'Quá hạn - Overdue',
+      title: `Thời hạn đã quá / Overdue deadlines, lúc / at ${at}`,
+      subtitle: `Lọc / Filters: ${filters}; tối đa / at most ${q.limit}, hạn sớm nhất trước / oldest due first`,
+    });
   });
 
   router.get('/v1/compliance/at-risk', managers, async (req, res) => {
     const q = parseOr400(atRiskQuery, req.query ?? {}, '(query)');
     const at = now();
-    const docs = await atRiskDeadlines(deps.db, { withinHours: q.withinHours, now: at });
-    res.json({ withinHours: q.withinHours, from: formatInstant(at), until: formatInstant(at + q.withinHours * 3600_000), items: docs.map(item) });
+    const [from, until] = [formatInstant(at), formatInstant(at + q.withinHours * 3600_000)];
+    const items = (await atRiskDeadlines(deps.db, { withinHours: q.withinHours, now: at })).map(deadlineItem);
+    await sendList(res, negotiate(req, res, q.format), { withinHours: q.withinHours, from, until, items }, items, {
+      name: `compliance-at-risk-${localDateOf(from)}`,
+      sheetName: 'Sắp đến hạn - At risk',
+      title: `Thời hạn sắp đến / Deadlines due soon: ${from} – ${until}`,
+      subtitle: `Trong / within ${q.withinHours} h, hạn sớm nhất trước / soonest first`,
+    });
   });
 
   return router;

@@ -20,6 +20,8 @@ describe('submitting a dossier through HTTP', () => {
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({ code: body.code, status: 'submitted', agencyId: 'QN-STP', fees: { totalVnd: 242000 } });
     expect(created.body.deadlines).toEqual([expect.objectContaining({ stage: 'pickup', owner: 'post', state: 'open' })]);
+    // The answer comes once the read model has the dossier: no lag for the caller's next read.
+    expect(await sys.db.collection('dossiers').findOne({ _id: body.code as never })).toMatchObject({ status: 'submitted', agencyId: 'QN-STP' });
 
     const again = await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body });
     expect(again.status).toBe(200);
@@ -122,5 +124,29 @@ describe('submitting a dossier through HTTP', () => {
     expect((await sys.request('GET', '/healthz')).status).toBe(200);
     const ready = await sys.request('GET', '/readyz');
     expect(ready).toMatchObject({ status: 200, body: { temporal: 'ok', mongodb: 'ok' } });
+  });
+
+  test('Prometheus metrics count requests by route template and the Temporal calls behind them', async () => {
+    const sub = submission();
+    expect((await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body: sub })).status).toBe(201);
+    await sys.request('GET', `/v1/dossiers/${sub.code}`, { token: sys.token('clerk') });
+    await sys.request('GET', '/v1/no-such-route', { token: sys.token('clerk') });
+
+    const res = await fetch(`${sys.baseUrl}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    const sample = (name: string, labels: string) => {
+      const line = text.split('\n').find((l) => l.startsWith(`${name}{`) && labels.split(',').every((kv) => l.includes(kv)));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    expect(sample('http_requests_total', 'method="POST",route="/v1/dossiers",status="201"')).toBeGreaterThanOrEqual(1);
+    // Raw paths never become labels: the code is in no series, the unknown path is "unmatched".
+    expect(sample('http_requests_total', 'route="/v1/dossiers/:code",status="200"')).toBeGreaterThanOrEqual(1);
+    expect(text).not.toContain(sub.code);
+    expect(sample('http_requests_total', 'route="unmatched",status="404"')).toBeGreaterThanOrEqual(1);
+    expect(sample('temporal_client_calls_total', 'operation="startUpdate",outcome="ok"')).toBeGreaterThanOrEqual(1);
+    expect(text).toMatch(/temporal_client_call_duration_seconds_count\{operation="start(WithDetails)?"\} [1-9]/);
+    expect(text).toContain('process_cpu_seconds_total');
   });
 });

@@ -7,6 +7,7 @@ import type { Db, MongoClient } from 'mongodb';
 import pino from 'pino';
 import { createApp } from '../../api/app';
 import { signToken } from '../../api/auth';
+import { ApiMetrics } from '../../api/metrics';
 import type { Role } from '../../domain/types';
 import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
 import { createDossierWorker } from '../../workers/worker';
@@ -47,7 +48,8 @@ export class System {
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
     });
     const connection = await Connection.connect({ address });
-    const temporal = new Client({ connection, namespace: 'default' });
+    const metrics = new ApiMetrics();
+    const temporal = new Client({ connection, namespace: 'default', interceptors: { workflow: [metrics.temporalInterceptor()] } });
     const app = createApp({
       temporal,
       db,
@@ -55,6 +57,7 @@ export class System {
       taskQueue,
       settings: { supplementRule: 'restart', classOneProvinces: [] },
       log: pino({ level: 'silent' }),
+      metrics,
     });
     const server = await new Promise<Server>((resolve) => {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));

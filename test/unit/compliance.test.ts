@@ -1,17 +1,29 @@
-import { summaryCsv } from '../../api/routes/compliance';
-import { GROUP_BYS, summarize, type SummaryRecord } from '../../store/compliance';
+import { decision766Outcome, GROUP_BYS, summarize, type SummaryRecord } from '../../store/compliance';
+import { counts, idx, NONE_RESOLVED } from '../support/compliance-figures';
 
-const rec = (over: Partial<SummaryRecord>): SummaryRecord => ({
-  state: 'open',
-  agencyId: 'HL-TNMT',
-  procedureCode: '1.001234',
-  stage: 'processing',
-  owner: 'agency',
-  district: 'Hạ Long',
-  dueDay: '2026-01-08',
-  dueMonth: '2026-01',
-  ...over,
-});
+const at = (s: string) => new Date(s);
+/** The committed due of the processing records below, unless a record says otherwise. */
+const DUE = at('2026-01-09T00:00:00+07:00');
+
+const rec = (over: Partial<SummaryRecord>): SummaryRecord => {
+  const state = over.state ?? 'open';
+  const stage = over.stage ?? 'processing';
+  return {
+    state,
+    agencyId: 'HL-TNMT',
+    procedureCode: '1.001234',
+    stage,
+    owner: 'agency',
+    district: 'Hạ Long',
+    dueDay: '2026-01-08',
+    dueMonth: '2026-01',
+    // As the lifecycle closes them: on time before the due, late after it.
+    completedAt: state === 'met_on_time' ? at('2026-01-08T16:00:00+07:00') : state === 'met_late' ? at('2026-01-09T10:00:00+07:00') : null,
+    multipleSupplementRequests: false,
+    indexDueAt: stage === 'processing' ? DUE : null,
+    ...over,
+  };
+};
 
 // Hand-built: 7 records over 2 agencies, 3 procedures, 3 stages, 2 owners, 2 districts, 3 days, 2 months.
 const records: SummaryRecord[] = [
@@ -24,46 +36,37 @@ const records: SummaryRecord[] = [
   rec({ state: 'met_late', agencyId: 'QN-STP', stage: 'handoff', owner: 'post', dueDay: '2026-01-07' }),
 ];
 
-const counts = (total: number, metOnTime: number, metLate: number, open: number, overdue: number, onTimeRate: number | null) => ({
-  total,
-  metOnTime,
-  metLate,
-  open,
-  overdue,
-  onTimeRate,
-});
-
 describe('summarize', () => {
   it('counts each state; onTimeRate = on time / (on time + late + overdue), open excluded', () => {
-    expect(summarize(records).totals).toEqual(counts(7, 2, 2, 2, 1, 2 / 5));
+    expect(summarize(records).totals).toEqual(counts(7, 2, 2, 2, 1, 2 / 5, idx(2, 1, 1, 1 / 2)));
   });
 
   it('an empty input and a group of only open records have onTimeRate null', () => {
-    expect(summarize([])).toEqual({ rows: [], totals: counts(0, 0, 0, 0, 0, null) });
+    expect(summarize([])).toEqual({ rows: [], totals: counts(0, 0, 0, 0, 0, null, null) });
     const onlyOpen = summarize([rec({}), rec({})], 'stage');
-    expect(onlyOpen.rows).toEqual([{ key: 'processing', ...counts(2, 0, 0, 2, 0, null) }]);
+    expect(onlyOpen.rows).toEqual([{ key: 'processing', ...counts(2, 0, 0, 2, 0, null, NONE_RESOLVED) }]);
     expect(onlyOpen.totals.onTimeRate).toBeNull();
   });
 
   it('overdue counts against the rate; all late gives 0, not null', () => {
-    expect(summarize([rec({ state: 'overdue' })]).totals).toEqual(counts(1, 0, 0, 0, 1, 0));
-    expect(summarize([rec({ state: 'met_late' }), rec({ state: 'open' })]).totals).toEqual(counts(2, 0, 1, 1, 0, 0));
-    expect(summarize([rec({ state: 'met_on_time' }), rec({ state: 'open' })]).totals).toEqual(counts(2, 1, 0, 1, 0, 1));
+    expect(summarize([rec({ state: 'overdue' })]).totals).toEqual(counts(1, 0, 0, 0, 1, 0, NONE_RESOLVED));
+    expect(summarize([rec({ state: 'met_late' }), rec({ state: 'open' })]).totals).toEqual(counts(2, 0, 1, 1, 0, 0, idx(1, 0, 1, 0)));
+    expect(summarize([rec({ state: 'met_on_time' }), rec({ state: 'open' })]).totals).toEqual(counts(2, 1, 0, 1, 0, 1, idx(1, 1, 0, 1)));
   });
 
   it('groups by agency by default', () => {
     expect(summarize(records).rows).toEqual([
-      { key: 'HL-TNMT', ...counts(3, 2, 1, 0, 0, 2 / 3) },
-      { key: 'QN-STP', ...counts(4, 0, 1, 2, 1, 0) },
+      { key: 'HL-TNMT', ...counts(3, 2, 1, 0, 0, 2 / 3, idx(2, 1, 1, 1 / 2)) },
+      { key: 'QN-STP', ...counts(4, 0, 1, 2, 1, 0, NONE_RESOLVED) },
     ]);
     expect(summarize(records, 'agency')).toEqual(summarize(records));
   });
 
   it('groups by procedure', () => {
     expect(summarize(records, 'procedure').rows).toEqual([
-      { key: '1.001234', ...counts(4, 2, 1, 1, 0, 2 / 3) },
-      { key: '2.000488', ...counts(2, 0, 1, 0, 1, 0) },
-      { key: '2.000720', ...counts(1, 0, 0, 1, 0, null) },
+      { key: '1.001234', ...counts(4, 2, 1, 1, 0, 2 / 3, idx(1, 1, 0, 1)) },
+      { key: '2.000488', ...counts(2, 0, 1, 0, 1, 0, idx(1, 0, 1, 0)) },
+      { key: '2.000720', ...counts(1, 0, 0, 1, 0, null, NONE_RESOLVED) },
     ]);
   });
 
@@ -71,36 +74,36 @@ describe('summarize', () => {
     expect(summarize(records, 'stage').rows).toEqual([
       { key: 'delivery', ...counts(1, 0, 0, 1, 0, null) },
       { key: 'handoff', ...counts(2, 1, 1, 0, 0, 1 / 2) },
-      { key: 'processing', ...counts(4, 1, 1, 1, 1, 1 / 3) },
+      { key: 'processing', ...counts(4, 1, 1, 1, 1, 1 / 3, idx(2, 1, 1, 1 / 2)) },
     ]);
   });
 
   it('groups by owner', () => {
     expect(summarize(records, 'owner').rows).toEqual([
-      { key: 'agency', ...counts(4, 1, 1, 1, 1, 1 / 3) },
+      { key: 'agency', ...counts(4, 1, 1, 1, 1, 1 / 3, idx(2, 1, 1, 1 / 2)) },
       { key: 'post', ...counts(3, 1, 1, 1, 0, 1 / 2) },
     ]);
   });
 
   it('groups by district (sorted by code units: C before H)', () => {
     expect(summarize(records, 'district').rows).toEqual([
-      { key: 'Cẩm Phả', ...counts(2, 0, 0, 1, 1, 0) },
-      { key: 'Hạ Long', ...counts(5, 2, 2, 1, 0, 1 / 2) },
+      { key: 'Cẩm Phả', ...counts(2, 0, 0, 1, 1, 0, NONE_RESOLVED) },
+      { key: 'Hạ Long', ...counts(5, 2, 2, 1, 0, 1 / 2, idx(2, 1, 1, 1 / 2)) },
     ]);
   });
 
   it('groups by day', () => {
     expect(summarize(records, 'day').rows).toEqual([
       { key: '2026-01-07', ...counts(2, 1, 1, 0, 0, 1 / 2) },
-      { key: '2026-01-08', ...counts(3, 1, 1, 0, 1, 1 / 3) },
-      { key: '2026-02-02', ...counts(2, 0, 0, 2, 0, null) },
+      { key: '2026-01-08', ...counts(3, 1, 1, 0, 1, 1 / 3, idx(2, 1, 1, 1 / 2)) },
+      { key: '2026-02-02', ...counts(2, 0, 0, 2, 0, null, NONE_RESOLVED) },
     ]);
   });
 
   it('groups by month', () => {
     expect(summarize(records, 'month').rows).toEqual([
-      { key: '2026-01', ...counts(5, 2, 2, 0, 1, 2 / 5) },
-      { key: '2026-02', ...counts(2, 0, 0, 2, 0, null) },
+      { key: '2026-01', ...counts(5, 2, 2, 0, 1, 2 / 5, idx(2, 1, 1, 1 / 2)) },
+      { key: '2026-02', ...counts(2, 0, 0, 2, 0, null, NONE_RESOLVED) },
     ]);
   });
 
@@ -114,20 +117,65 @@ describe('summarize', () => {
   });
 });
 
-describe('summaryCsv', () => {
-  it('has a bilingual header, quotes what needs quoting, leaves a null rate empty and neutralises formulas', () => {
-    const csv = summaryCsv(
-      summarize(
-        [rec({ district: 'Hạ Long, "Bãi Cháy"', state: 'met_on_time' }), rec({ district: '=HYPERLINK("x")' })],
-        'district',
-      ),
+describe('Decision 766 judgement', () => {
+  // A processing deadline lodged Mon 2 Mar 2026 with 3 working days, a supplement waited 3 working days
+  // (Wed-Fri) under `restart`: the legal due restarted (end of Wed 11 Mar), the index due is 6 working
+  // days from the lodging (end of Tue 10 Mar).
+  const restarted = { stage: 'processing' as const, indexDueAt: at('2026-03-11T00:00:00+07:00'), multipleSupplementRequests: false };
+
+  it('on time up to and at the index due, late a millisecond after it', () => {
+    expect(decision766Outcome({ ...restarted, completedAt: at('2026-03-10T16:00:00+07:00') })).toBe('on_time');
+    expect(decision766Outcome({ ...restarted, completedAt: at('2026-03-11T00:00:00+07:00') })).toBe('on_time');
+    expect(decision766Outcome({ ...restarted, completedAt: at('2026-03-11T00:00:00.001+07:00') })).toBe('late');
+  });
+
+  it('more than one supplement request is late whatever the dates', () => {
+    expect(decision766Outcome({ ...restarted, multipleSupplementRequests: true, completedAt: at('2026-03-03T09:00:00+07:00') })).toBe('late');
+  });
+
+  it('not resolved while open or overdue (the index counts resolved dossiers only)', () => {
+    expect(decision766Outcome({ ...restarted, completedAt: null })).toBe('unresolved');
+    expect(decision766Outcome({ ...restarted, multipleSupplementRequests: true, completedAt: null })).toBe('unresolved');
+  });
+
+  it('an unknown index due leaves a resolved record unjudged, unless it had several requests', () => {
+    const done = at('2026-03-10T16:00:00+07:00');
+    expect(decision766Outcome({ ...restarted, indexDueAt: null, completedAt: done })).toBe('unjudged');
+    expect(decision766Outcome({ stage: 'processing', multipleSupplementRequests: false, completedAt: done })).toBe('unjudged');
+    expect(decision766Outcome({ ...restarted, indexDueAt: null, multipleSupplementRequests: true, completedAt: done })).toBe('late');
+  });
+
+  it("does not apply to the post's stages", () => {
+    for (const stage of ['pickup', 'handoff', 'delivery'] as const) {
+      expect(decision766Outcome({ stage, indexDueAt: null, multipleSupplementRequests: true, completedAt: at('2026-03-10T16:00:00+07:00') })).toBe('not_applicable');
+    }
+  });
+
+  it('summarize: resolved = on time + late, unjudged apart, rate over resolved; the legal figures unchanged', () => {
+    const march = (over: Partial<SummaryRecord>) => rec({ indexDueAt: restarted.indexDueAt, dueDay: '2026-03-11', dueMonth: '2026-03', ...over });
+    const s = summarize(
+      [
+        // Legally on time against the restarted due, late for the index.
+        march({ state: 'met_on_time', completedAt: at('2026-03-11T10:00:00+07:00') }),
+        // On time for both.
+        march({ state: 'met_on_time', completedAt: at('2026-03-10T16:00:00+07:00') }),
+        // Two requests: legally on time, late for the index.
+        march({ state: 'met_on_time', completedAt: at('2026-03-09T10:00:00+07:00'), multipleSupplementRequests: true }),
+        // Withdrawn before the index due: stopped counts as resolved.
+        march({ state: 'met_on_time', completedAt: at('2026-03-04T10:00:00+07:00'), agencyId: 'QN-STP' }),
+        // Projected before the field existed, with a supplement.
+        march({ state: 'met_on_time', completedAt: at('2026-03-10T16:00:00+07:00'), indexDueAt: undefined, agencyId: 'QN-STP' }),
+        // Overdue: against the legal rate, not in the index.
+        march({ state: 'overdue', completedAt: null, agencyId: 'QN-STP' }),
+        march({ state: 'met_on_time', stage: 'handoff', owner: 'post', indexDueAt: null, agencyId: 'CP-UBND' }),
+      ],
+      'agency',
     );
-    expect(csv.split('\r\n')).toEqual([
-      '\uFEFFNhóm / Group,Tổng / Total,Đúng hạn / On time,Trễ hạn / Late,Đang xử lý / Open,Quá hạn / Overdue,Tỷ lệ đúng hạn / On-time rate',
-      `"'=HYPERLINK(""x"")",1,0,0,1,0,`,
-      '"Hạ Long, ""Bãi Cháy""",1,1,0,0,0,1',
-      'Tổng cộng / Totals,2,1,0,1,0,1',
-      '',
+    expect(s.rows).toEqual([
+      { key: 'CP-UBND', ...counts(1, 1, 0, 0, 0, 1, null) },
+      { key: 'HL-TNMT', ...counts(3, 3, 0, 0, 0, 1, idx(3, 1, 2, 1 / 3)) },
+      { key: 'QN-STP', ...counts(3, 2, 0, 0, 1, 2 / 3, idx(1, 1, 0, 1, 1)) },
     ]);
+    expect(s.totals).toEqual(counts(7, 6, 0, 0, 1, 6 / 7, idx(4, 2, 2, 1 / 2, 1)));
   });
 });

@@ -1,0 +1,415 @@
+/**
+ * Fault injection on the read model (FerretDB, real writes through
+ * `writeProjection`): every write delivered twice, writes out of order, a
+ * crash between the deadline writes and the dossier write, then the
+ * reconciliation pass. The figures must equal the ones worked out by hand, and
+ * the read model the workflow's view.
+ *
+ * First with views from the pure lifecycle (test/support/domain-views.ts, a
+ * known March 2026 scenario), then with real dossier workflows on the dev
+ * server, reconciled by the reconciliation workflow through a worker.
+ */
+import fc from 'fast-check';
+import type { Db, MongoClient } from 'mongodb';
+import { addCalendarDays, dayOfWeek, localDate } from '../../domain/calendar';
+import type { DossierView } from '../../domain/dossier';
+import type { EventCommand } from '../../domain/events';
+import { complianceSummary } from '../../store/compliance';
+import { COLLECTIONS } from '../../store/db';
+import { findDossier, writeProjection, type DeadlineDoc } from '../../store/read-model';
+import { reconcileAll, type ReconcileCounts, type ViewSource } from '../../store/reconcile';
+import { ReferenceData } from '../../store/reference-data';
+import { applyEventUpdate, dossierViewQuery, dossierWorkflowId } from '../../workflows/messages';
+import type { ReconcileResult } from '../../workflows/compliance';
+import { marchScenario, instant, SELF } from '../support/domain-views';
+import { HA_LONG_HOME, submission } from '../support/fixtures';
+import { MaintenanceWorker } from '../support/maintenance';
+import { freshDatabase } from '../support/mongo';
+import { pollUntil } from '../support/poll';
+import { System } from '../support/system';
+import { legalCounts } from '../support/compliance-figures';
+
+/**
+ * A Db whose `replaceOne` calls after the first `writes` fail, as a process
+ * dying there would leave it: `writeProjection` writes each deadline, then
+ * the dossier, so `writes` = the number of deadlines stops right before the dossier.
+ */
+function crashAfter(db: Db, writes: number): Db {
+  let done = 0;
+  const bind = <T extends object>(target: T, prop: string | symbol) => {
+    const v = Reflect.get(target, prop) as unknown;
+    return typeof v === 'function' ? v.bind(target) : v;
+  };
+  return new Proxy(db, {
+    get(target, prop) {
+      if (prop !== 'collection') return bind(target, prop);
+      return (...args: Parameters<Db['collection']>) => {
+        const col = target.collection(...args);
+        return new Proxy(col, {
+          get(c, p) {
+            if (p !== 'replaceOne') return bind(c, p);
+            return (...a: Parameters<typeof c.replaceOne>) => {
+              if (done++ >= writes) return Promise.reject(new Error('injected crash'));
+              return c.replaceOne(...a);
+            };
+          },
+        });
+      };
+    },
+  });
+}
+
+const byStage = <T extends { stage: string }>(a: T, b: T) => (a.stage < b.stage ? -1 : a.stage > b.stage ? 1 : 0);
+
+/** The read model holds exactly these views: dossier docs and their deadline docs, nothing else. */
+async function expectReadModelIs(db: Db, views: DossierView[]): Promise<void> {
+  for (const v of views) {
+    const doc = await findDossier(db, v.code);
+    expect({ code: v.code, version: doc?.version, status: doc?.status }).toEqual({ code: v.code, version: v.version, status: v.status });
+    expect(doc!.view).toEqual(JSON.parse(JSON.stringify(v)));
+    const deadlines = await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ dossierCode: v.code }).toArray();
+    expect(
+      deadlines
+        .map((d) => ({ stage: d.stage, version: d.version, state: d.state, dueAt: instant(d.dueAt), completedAt: instant(d.completedAt), dossierStatus: d.dossierStatus }))
+        .sort(byStage),
+    ).toEqual(
+      v.deadlines
+        .map((d) => ({ stage: d.stage, version: v.version, state: d.state, dueAt: d.dueAt, completedAt: d.completedAt, dossierStatus: v.status }))
+        .sort(byStage),
+    );
+  }
+  expect(await db.collection(COLLECTIONS.dossiers).countDocuments()).toBe(views.length);
+  expect(await db.collection(COLLECTIONS.deadlines).countDocuments()).toBe(views.reduce((n, v) => n + v.deadlines.length, 0));
+}
+
+const sourceOf = (views: DossierView[]): ViewSource => {
+  const byCode = new Map(views.map((v) => [v.code, v]));
+  return { view: async (code) => byCode.get(code) ?? null };
+};
+
+describe('views from the pure lifecycle', () => {
+  const scenario = marchScenario();
+  const [f1, f2, f3, f4, f5, f6] = scenario;
+  const finals = scenario.map((d) => d.view);
+  const everyWrite = scenario.flatMap((d) => d.views);
+  const MARCH = { from: '2026-03-01', to: '2026-03-31' };
+  const clients: MongoClient[] = [];
+
+  async function fresh(label: string): Promise<Db> {
+    const { client, db } = await freshDatabase(label);
+    clients.push(client);
+    return db;
+  }
+  afterAll(async () => {
+    await Promise.all(clients.map((c) => c.close()));
+  });
+
+  /** The figures of the scenario table (test/support/domain-views.ts), worked out by hand. */
+  async function expectHandFigures(db: Db): Promise<void> {
+    const stage = await complianceSummary(db, { ...MARCH, groupBy: 'stage' });
+    expect(stage.rows).toMatchObject([
+      { key: 'delivery', ...legalCounts(1, 1, 0, 0, 0, 1) },
+      { key: 'handoff', ...legalCounts(6, 3, 1, 1, 1, 3 / 5) },
+      { key: 'pickup', ...legalCounts(1, 1, 0, 0, 0, 1) },
+      { key: 'processing', ...legalCounts(3, 1, 0, 1, 1, 1 / 2) },
+    ]);
+    expect(stage.totals).toMatchObject(legalCounts(11, 6, 1, 2, 2, 6 / 9));
+    const agency = await complianceSummary(db, { ...MARCH, groupBy: 'agency' });
+    expect(agency.rows).toMatchObject([
+      { key: 'HL-TNMT', ...legalCounts(4, 1, 1, 0, 2, 1 / 4) },
+      { key: 'HL-UBND', ...legalCounts(6, 4, 0, 2, 0, 1) },
+      { key: 'QN-STP', ...legalCounts(1, 1, 0, 0, 0, 1) },
+    ]);
+    const day = await complianceSummary(db, { ...MARCH, groupBy: 'day' });
+    expect(day.rows.map((r) => [r.key, r.total])).toEqual([
+      ['2026-03-02', 1],
+      ['2026-03-03', 2],
+      ['2026-03-04', 2],
+      ['2026-03-05', 2],
+      ['2026-03-06', 1],
+      ['2026-03-09', 1],
+      ['2026-03-11', 1],
+      ['2026-03-19', 1],
+    ]);
+  }
+
+  test('every write delivered twice, one after the other or both at once, leaves exactly the final views', async () => {
+    const db = await fresh('twice');
+    for (const [i, v] of everyWrite.entries()) {
+      if (i % 2 === 0) {
+        await writeProjection(db, v);
+        await writeProjection(db, v);
+      } else {
+        // A retried activity whose first attempt is still running: two upserts race.
+        await Promise.all([writeProjection(db, v), writeProjection(db, v)]);
+      }
+    }
+    await expectReadModelIs(db, finals);
+    await expectHandFigures(db);
+    // Nothing to repair; the non-terminal ones (F2, F4, F5, F6) are still checked against their views.
+    expect(await reconcileAll(db, sourceOf(finals))).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+  });
+
+  test('the first write of a dossier racing a newer one: the newer one is kept, whichever insert wins', async () => {
+    const db = await fresh('first-race');
+    // A retried first projection still running while the next one lands.
+    for (const { views } of scenario) {
+      const [first, last] = [views[0]!, views[views.length - 1]!];
+      for (let round = 0; round < 5; round++) {
+        await db.collection(COLLECTIONS.dossiers).deleteMany({});
+        await db.collection(COLLECTIONS.deadlines).deleteMany({});
+        await Promise.all(round % 2 ? [writeProjection(db, first), writeProjection(db, last)] : [writeProjection(db, last), writeProjection(db, first)]);
+        expect((await findDossier(db, last.code))?.version).toBe(last.version);
+      }
+    }
+  });
+
+  test('writes out of order, in any order, end at the final views', async () => {
+    const db = await fresh('order');
+    const clear = async () => {
+      await db.collection(COLLECTIONS.dossiers).deleteMany({});
+      await db.collection(COLLECTIONS.deadlines).deleteMany({});
+    };
+    for (const v of [...everyWrite].reverse()) await writeProjection(db, v);
+    await expectReadModelIs(db, finals);
+    await expectHandFigures(db);
+
+    await fc.assert(
+      fc.asyncProperty(fc.shuffledSubarray(everyWrite, { minLength: everyWrite.length, maxLength: everyWrite.length }), async (order) => {
+        await clear();
+        for (const v of order) await writeProjection(db, v);
+        await expectReadModelIs(db, finals);
+      }),
+      { numRuns: 6 },
+    );
+    await expectHandFigures(db);
+  });
+
+  /**
+   * Every dossier written up to its previous view, then:
+   * F1 (terminal) loses a deadline doc; F2's last write dies after two of its
+   * three deadlines (its processing deadline stays open); F3's last write dies
+   * after the deadlines, before the dossier doc says withdrawn; F6's very first
+   * write dies before its dossier doc exists. F4 and F5 are intact.
+   */
+  async function crash(db: Db): Promise<void> {
+    for (const d of [f1, f2, f3, f4, f5]) for (const v of d.views.slice(0, -1)) await writeProjection(db, v);
+    await writeProjection(db, f1.view);
+    await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).deleteOne({ _id: `${f1.code}:processing` });
+    await expect(writeProjection(crashAfter(db, 2), f2.view)).rejects.toThrow('injected crash');
+    await expect(writeProjection(crashAfter(db, f3.view.deadlines.length), f3.view)).rejects.toThrow('injected crash');
+    await writeProjection(db, f4.view);
+    await writeProjection(db, f5.view);
+    await expect(writeProjection(crashAfter(db, f6.views[0]!.deadlines.length), f6.views[0]!)).rejects.toThrow('injected crash');
+  }
+
+  test.each([1, 2, 4, 200])('a crash between the deadline writes and the dossier write, then reconciliation (batches of %i)', async (batchSize) => {
+    const db = await fresh(`crash${batchSize}`);
+    await crash(db);
+    // Wrong before: F1's processing deadline is gone and F2's still says open.
+    const before = await complianceSummary(db, { ...MARCH, groupBy: 'stage' });
+    expect(before.rows.find((r) => r.key === 'processing')).toMatchObject(legalCounts(2, 0, 0, 2, 0, null));
+    expect(await findDossier(db, f6.code)).toBeNull();
+    expect((await findDossier(db, f3.code))?.status).toBe('in_transit_to_agency');
+
+    const report = await reconcileAll(db, sourceOf(finals), batchSize);
+    // Candidates: F2, F4, F5 (non-terminal), F3 (its doc is behind, non-terminal), F1 (a deadline missing), F6 (orphan).
+    expect(report).toEqual({ checked: 5, candidates: 6, repaired: 4, orphans: 1, notFound: 0, failed: 0 });
+    await expectReadModelIs(db, finals);
+    await expectHandFigures(db);
+    // A second pass finds nothing left to do.
+    expect(await reconcileAll(db, sourceOf(finals), batchSize)).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+  });
+
+  test('a view that cannot be read is counted and skipped; a dossier without a workflow is left as it is', async () => {
+    const db = await fresh('unreadable');
+    await crash(db);
+    const source: ViewSource = {
+      async view(code) {
+        if (code === f2.code) throw new Error('query timed out');
+        if (code === f3.code) return null;
+        return sourceOf(finals).view(code);
+      },
+    };
+    const report = await reconcileAll(db, source);
+    expect(report).toEqual({ checked: 5, candidates: 6, repaired: 2, orphans: 1, notFound: 1, failed: 1 });
+    expect((await findDossier(db, f1.code))?.version).toBe(f1.view.version);
+    expect((await findDossier(db, f6.code))?.version).toBe(f6.view.version);
+    expect((await findDossier(db, f2.code))?.version).toBe(f2.views.at(-2)!.version);
+    // The next pass, with the workflows answering, finishes the job.
+    expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 2, failed: 0 });
+    await expectReadModelIs(db, finals);
+  });
+
+  /**
+   * Two first inserts of the same document racing each other can lose the newer one:
+   * `writeProjection` takes the duplicate key for "a newer version is there" (store/read-model.ts).
+   * Whatever such a race leaves, one pass of reconciliation afterwards makes it exact.
+   */
+  test('writes all at once, in any order, alongside reconciliation passes: one pass afterwards and the read model is exact', async () => {
+    const db = await fresh('concurrent');
+    const live = [...everyWrite, ...everyWrite.filter((_, i) => i % 3 === 0)].reverse();
+    await Promise.all([reconcileAll(db, sourceOf(finals), 2), ...live.map((v) => writeProjection(db, v)), reconcileAll(db, sourceOf(finals), 3)]);
+    const after = await reconcileAll(db, sourceOf(finals));
+    expect(after).toMatchObject({ checked: 6, failed: 0, notFound: 0 });
+    await expectReadModelIs(db, finals);
+    await expectHandFigures(db);
+    expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 0 });
+  });
+
+  test('reconciliation passes running alongside live projections (some delivered twice) leave the read model exact', async () => {
+    const db = await fresh('alongside');
+    // As in the workflow: a state is committed, so a query sees it, before its projection is written;
+    // each dossier's projections are written one after the other, dossiers in parallel.
+    const current = new Map<string, DossierView>();
+    const source: ViewSource = { view: async (code) => current.get(code) ?? null };
+    let liveDone = false;
+    const live = Promise.all(
+      scenario.map(async (d) => {
+        for (const [i, v] of d.views.entries()) {
+          current.set(v.code, v);
+          await writeProjection(db, v);
+          if (i % 3 === 0) await writeProjection(db, v); // a retried activity
+        }
+      }),
+    ).finally(() => {
+      liveDone = true;
+    });
+    const passes: ReconcileCounts[] = [];
+    const reconciling = async (batchSize: number) => {
+      while (!liveDone) passes.push(await reconcileAll(db, source, batchSize));
+    };
+    await Promise.all([live, reconciling(1), reconciling(3)]);
+    expect(passes.length).toBeGreaterThan(0);
+    expect(passes.every((p) => p.failed === 0 && p.notFound === 0)).toBe(true);
+    await expectReadModelIs(db, finals);
+    await expectHandFigures(db);
+  });
+});
+
+describe('real dossier workflows on the dev server, reconciled by the workflow', () => {
+  let sys: System;
+  let maintenance: MaintenanceWorker;
+
+  beforeAll(async () => {
+    sys = await System.start('faults');
+    // Weekends-only calendars: the dues below depend on the weekday only.
+    const refs = new ReferenceData(sys.db);
+    const year = Number(localDate(Date.now()).slice(0, 4));
+    for (const y of [year - 1, year, year + 1]) await refs.putCalendar({ year: y, holidays: [], workingDays: [] });
+    maintenance = await MaintenanceWorker.start({ connection: sys.nativeConnection, temporal: sys.temporal, db: sys.db });
+  }, 120_000);
+  afterAll(async () => {
+    await maintenance?.stop();
+    await sys?.stop();
+  });
+
+  const at = (day: string, offset: number, hhmm: string) => `${addCalendarDays(day, offset)}T${hhmm}:00+07:00`;
+  const query = (code: string) => sys.temporal.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery) as Promise<DossierView>;
+  const event = (code: string, actor: EventCommand['actor'], ev: EventCommand['event'], occurredAt: string) =>
+    sys.temporal.workflow.getHandle(dossierWorkflowId(code)).executeUpdate(applyEventUpdate, { args: [{ event: ev, actor, occurredAt }] });
+  const submit = async (over: Parameters<typeof submission>[0]) => {
+    const body = submission({ services: { collect: false, deliver: true }, pickupAddress: undefined, delivery: { method: 'home', address: HA_LONG_HOME }, ...over });
+    const res = await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body });
+    expect(res.status).toBe(201);
+    return body.code;
+  };
+  /** The read model has caught up with the workflow (same version on the dossier and every deadline). */
+  const settled = async (code: string, done: (v: DossierView) => boolean) => {
+    const v = await pollUntil(
+      async () => {
+        const view = await query(code);
+        const doc = await findDossier(sys.db, code);
+        const dls = await sys.db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ dossierCode: code }).toArray();
+        return { view, ok: done(view) && doc?.version === view.version && dls.length === view.deadlines.length && dls.every((d) => d.version === view.version) };
+      },
+      (r) => r.ok,
+      150,
+    );
+    expect(v.ok).toBe(true);
+    return v.view;
+  };
+
+  test('a lost deadline doc, a crash between writes and an orphan are repaired; the figures are the hand-computed ones', async () => {
+    // Three weeks back from this week's Monday: every due below has passed.
+    let monday = localDate(Date.now());
+    while (dayOfWeek(monday) !== 1) monday = addCalendarDays(monday, -1);
+    monday = addCalendarDays(monday, -21);
+    const agencyOf = (agencyId: string): EventCommand['actor'] => ({ role: 'agency', id: `desk-${agencyId}`, agencyId });
+
+    // D1: handoff met (due end of Monday), processing met (J+3, end of Thursday), delivery met (J+1 from Wednesday): delivered.
+    const d1 = await submit({ procedureCode: '2.000720', agencyId: 'HL-UBND', submittedAt: at(monday, 0, '09:15') });
+    await event(d1, agencyOf('HL-UBND'), { type: 'agency.received' }, at(monday, 0, '10:00'));
+    await event(d1, agencyOf('HL-UBND'), { type: 'agency.completed', outcome: 'approved' }, at(monday, 2, '10:00'));
+    const out = await pollUntil(() => query(d1), (v) => v.status === 'out_for_delivery' && v.job !== null);
+    const courier: EventCommand['actor'] = { role: 'courier', id: 'c', courierId: out.job!.courierId ?? 'HL-BT01' };
+    await event(d1, courier, { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF }, at(monday, 3, '14:00'));
+    // D2: handoff met; processing (J+10, end of the second Monday after) overdue.
+    const d2 = await submit({ procedureCode: '1.001234', agencyId: 'HL-TNMT', submittedAt: at(monday, 0, '09:15') });
+    const d2Received = await event(d2, agencyOf('HL-TNMT'), { type: 'agency.received' }, at(monday, 0, '10:00'));
+    // D3: withdrawn before its handoff due: met, and terminal.
+    const d3 = await submit({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(monday, 0, '09:15') });
+    await event(d3, { role: 'portal', id: 'portal' }, { type: 'citizen.withdrawn', reason: 'no longer needed' }, at(monday, 0, '11:00'));
+
+    await settled(d1, (v) => v.status === 'delivered');
+    const d2View = await settled(d2, (v) => v.deadlines.some((d) => d.stage === 'processing' && d.state === 'overdue'));
+    await settled(d3, (v) => v.status === 'withdrawn');
+    // D1 and D3 end with one more projection of their final view: let them finish before breaking anything.
+    for (const code of [d1, d3]) {
+      const status = await pollUntil(async () => (await sys.temporal.workflow.getHandle(dossierWorkflowId(code)).describe()).status.name, (s) => s === 'COMPLETED', 150);
+      expect(status).toBe('COMPLETED');
+    }
+    const window = { from: monday, to: localDate(Date.now()) };
+    const handFigures = async () => {
+      const stage = await complianceSummary(sys.db, { ...window, groupBy: 'stage' });
+      expect(stage.rows).toMatchObject([
+        { key: 'delivery', ...legalCounts(1, 1, 0, 0, 0, 1) },
+        { key: 'handoff', ...legalCounts(3, 3, 0, 0, 0, 1) },
+        { key: 'processing', ...legalCounts(2, 1, 0, 0, 1, 1 / 2) },
+      ]);
+      expect(stage.totals).toMatchObject(legalCounts(6, 5, 0, 0, 1, 5 / 6));
+      const agency = await complianceSummary(sys.db, { ...window, groupBy: 'agency' });
+      expect(agency.rows).toMatchObject([
+        { key: 'HL-TNMT', ...legalCounts(2, 1, 0, 0, 1, 1 / 2) },
+        { key: 'HL-UBND', ...legalCounts(3, 3, 0, 0, 0, 1) },
+        { key: 'QN-STP', ...legalCounts(1, 1, 0, 0, 0, 1) },
+      ]);
+    };
+    await handFigures();
+
+    // Faults. D1 (terminal) loses its processing deadline doc.
+    await sys.db.collection<DeadlineDoc>(COLLECTIONS.deadlines).deleteOne({ _id: `${d1}:processing` });
+    // D2: back to the view its receipt produced, then the latest write dies after its first deadline.
+    await sys.db.collection(COLLECTIONS.dossiers).deleteOne({ _id: d2 as never });
+    await sys.db.collection(COLLECTIONS.deadlines).deleteMany({ dossierCode: d2 });
+    await writeProjection(sys.db, d2Received);
+    await expect(writeProjection(crashAfter(sys.db, 1), d2View)).rejects.toThrow('injected crash');
+    // D3 loses its dossier doc: its deadline doc is an orphan.
+    await sys.db.collection(COLLECTIONS.dossiers).deleteOne({ _id: d3 as never });
+    // A read-model dossier with no workflow behind it.
+    const ghost = `GHOST-${d2}`;
+    await writeProjection(sys.db, { ...d2Received, code: ghost, deadlines: [] });
+
+    const processingBefore = (await complianceSummary(sys.db, { ...window, groupBy: 'stage' })).rows.find((r) => r.key === 'processing');
+    expect(processingBefore).toMatchObject(legalCounts(1, 0, 0, 1, 0, null));
+
+    const report = await sys.temporal.workflow.execute('reconcileReadModelWorkflow', {
+      taskQueue: maintenance.taskQueue,
+      workflowId: `reconcile-${d1}`,
+      args: [{ batchSize: 2 }],
+    });
+    // Docs: D1, D2, ghost (2 batches of 2); candidates: D1 (inconsistent), D2 and ghost (non-terminal), D3 (orphan).
+    expect(report).toEqual<ReconcileResult>({ checked: 3, candidates: 4, repaired: 3, orphans: 1, notFound: 1, failed: 0, batches: 2 });
+
+    for (const code of [d1, d2, d3]) {
+      const view = await query(code);
+      const doc = await findDossier(sys.db, code);
+      expect(doc?.view).toEqual(view);
+      const dls = await sys.db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ dossierCode: code }).toArray();
+      expect(dls.map((d) => ({ stage: d.stage, version: d.version, state: d.state, dueAt: instant(d.dueAt) })).sort(byStage)).toEqual(
+        view.deadlines.map((d) => ({ stage: d.stage, version: view.version, state: d.state, dueAt: d.dueAt })).sort(byStage),
+      );
+    }
+    await handFigures();
+  });
+});
