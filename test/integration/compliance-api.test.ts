@@ -7,7 +7,7 @@ import * as ref from '../../reference-data';
 import { writeProjection, type DeadlineDoc } from '../../store/read-model';
 import { HA_LONG_HOME, submission } from '../support/fixtures';
 import { System } from '../support/system';
-import { counts, deadlineDoc, EXPECTED_SUMMARY_HEADER, EXPECTED_TOTALS_LABEL, idx, NONE_RESOLVED } from '../support/compliance-figures';
+import { counts, deadlineDoc, EXPECTED_LIST_HEADER, EXPECTED_SUMMARY_HEADER, EXPECTED_TOTALS_LABEL, idx, NONE_RESOLVED } from '../support/compliance-figures';
 
 let sys: System;
 const NOW = Date.now();
@@ -507,18 +507,6 @@ describe('GET /v1/compliance/at-risk', () => {
 });
 
 describe('exports of the overdue and at-risk lists', () => {
-  const LIST_HEADER = [
-    'Mã hồ sơ / Dossier code',
-    'Giai đoạn / Stage',
-    'Bên chịu trách nhiệm / Owner',
-    'Cơ quan / Agency',
-    'Thủ tục / Procedure',
-    'Bắt đầu (UTC+7) / Started at (UTC+7)',
-    'Hạn (UTC+7) / Due at (UTC+7)',
-    'Hạn hẹn lại (UTC+7) / Revised due at (UTC+7)',
-    'Trạng thái / State',
-    'Liên kết / Link',
-  ];
   const fromListCells = (cells: unknown[]) => {
     // A spreadsheet date-time is the Vietnamese wall clock: 7 hours ahead of UTC.
     const when = (v: unknown) => (v === null || v === '' ? null : v instanceof Date ? formatInstant(v.getTime() - 7 * HOUR) : String(v));
@@ -534,7 +522,7 @@ describe('exports of the overdue and at-risk lists', () => {
     expect(csv.headers.get('content-type')).toBe('text/csv; charset=utf-8');
     expect(csv.headers.get('content-disposition')).toMatch(/^attachment; filename=compliance-overdue-\d{4}-\d{2}-\d{2}\.csv$/);
     const [header, ...lines] = parseCsv(csv.body as string);
-    expect(header).toEqual(LIST_HEADER);
+    expect(header).toEqual(EXPECTED_LIST_HEADER);
     expect(lines.map(fromListCells)).toEqual(json);
 
     const xlsx = await getBytes('/v1/compliance/overdue?format=xlsx&agencyId=QN-STP');
@@ -542,7 +530,7 @@ describe('exports of the overdue and at-risk lists', () => {
     const ws = await sheetOf(xlsx.bytes);
     expect(ws.getCell(1, 1).value).toMatch(/^Thời hạn đã quá \/ Overdue deadlines/);
     const [xHeader, ...xLines] = sheetRows(ws);
-    expect(xHeader).toEqual(LIST_HEADER);
+    expect(xHeader).toEqual(EXPECTED_LIST_HEADER);
     expect(xLines.map(fromListCells)).toEqual([item(C), item(M1)]);
   });
 

@@ -52,6 +52,20 @@ export const EXPECTED_SUMMARY_HEADER = [
 ];
 export const EXPECTED_TOTALS_LABEL = 'Tổng cộng / Totals';
 
+/** The overdue and at-risk exports' header, spelled out for the same reason. */
+export const EXPECTED_LIST_HEADER = [
+  'Mã hồ sơ / Dossier code',
+  'Giai đoạn / Stage',
+  'Bên chịu trách nhiệm / Owner',
+  'Cơ quan / Agency',
+  'Thủ tục / Procedure',
+  'Bắt đầu (UTC+7) / Started at (UTC+7)',
+  'Hạn (UTC+7) / Due at (UTC+7)',
+  'Hạn hẹn lại (UTC+7) / Revised due at (UTC+7)',
+  'Trạng thái / State',
+  'Liên kết / Link',
+];
+
 /** A DeadlineDoc shaped as `writeProjection` writes it: an open processing deadline at HL-TNMT unless overridden. */
 export function deadlineDoc(code: string, over: Omit<Partial<DeadlineDoc>, 'dueAt' | 'startedAt'> & { dueAt: string; startedAt?: string }): DeadlineDoc {
   const { dueAt, startedAt, ...rest } = over;

@@ -10,7 +10,7 @@ import {
   type DeadlineItem,
 } from '../../api/compliance-export';
 import type { Summary } from '../../store/compliance';
-import { EXPECTED_SUMMARY_HEADER } from '../support/compliance-figures';
+import { EXPECTED_LIST_HEADER, EXPECTED_SUMMARY_HEADER } from '../support/compliance-figures';
 
 
 // A post-only group (index not applicable), a group with the index, text that needs quoting or would run as a formula.
@@ -116,23 +116,11 @@ const items: DeadlineItem[] = [
     links: { dossier: '/v1/dossiers/CA-C' },
   },
 ];
-const LIST_HEADER = [
-  'Mã hồ sơ / Dossier code',
-  'Giai đoạn / Stage',
-  'Bên chịu trách nhiệm / Owner',
-  'Cơ quan / Agency',
-  'Thủ tục / Procedure',
-  'Bắt đầu (UTC+7) / Started at (UTC+7)',
-  'Hạn (UTC+7) / Due at (UTC+7)',
-  'Hạn hẹn lại (UTC+7) / Revised due at (UTC+7)',
-  'Trạng thái / State',
-  'Liên kết / Link',
-];
 
 describe('deadline lists', () => {
   test('CSV: instants as in the JSON, a missing revised due empty', () => {
     expect(deadlineListCsv(items).split('\r\n')).toEqual([
-      `\uFEFF${LIST_HEADER.join(',')}`,
+      `\uFEFF${EXPECTED_LIST_HEADER.join(',')}`,
       `'-H40.22-1,processing,agency,HL-UBND,2.000720,2026-01-02T11:00:00.250+07:00,2026-01-07T00:00:00+07:00,2026-01-10T00:00:00+07:00,overdue,/v1/dossiers/-H40.22-1`,
       'CA-C,delivery,post,QN-STP,2.000488,2026-01-05T10:00:00+07:00,2026-01-09T12:00:00+07:00,,overdue,/v1/dossiers/CA-C',
       '',
@@ -143,8 +131,8 @@ describe('deadline lists', () => {
     const ws = await load(await deadlineListXlsx(items, { sheetName: 'Quá hạn - Overdue', title: 'Thời hạn đã quá / Overdue deadlines', subtitle: 's' }));
     expect(ws.name).toBe('Quá hạn - Overdue');
     expect(ws.getCell(1, 1).value).toBe('Thời hạn đã quá / Overdue deadlines');
-    expect(rowValues(ws, XLSX_HEADER_ROW, LIST_HEADER.length)).toEqual(LIST_HEADER);
-    const first = rowValues(ws, 4, LIST_HEADER.length);
+    expect(rowValues(ws, XLSX_HEADER_ROW, EXPECTED_LIST_HEADER.length)).toEqual(EXPECTED_LIST_HEADER);
+    const first = rowValues(ws, 4, EXPECTED_LIST_HEADER.length);
     expect(first).toEqual([
       '-H40.22-1',
       'processing',
@@ -158,7 +146,7 @@ describe('deadline lists', () => {
       '/v1/dossiers/-H40.22-1',
     ]);
     expect(first[6]).toEqual(localWallClock(items[0]!.dueAt));
-    expect(rowValues(ws, 5, LIST_HEADER.length)[7]).toBeNull();
+    expect(rowValues(ws, 5, EXPECTED_LIST_HEADER.length)[7]).toBeNull();
     expect(ws.getCell(4, 7).numFmt).toBe('yyyy-mm-dd hh:mm:ss');
     expect(ws.rowCount).toBe(5);
   });
