@@ -5,6 +5,7 @@ import { writeProjection } from '../store/read-model';
 import { ReferenceData } from '../store/reference-data';
 import { createAgencyActivities } from './agency';
 import { createComplianceActivities } from './compliance';
+import { createComplianceCountsActivities } from './compliance-counts';
 import { createCourierJobActivities } from './courier-jobs';
 import type { Fetch } from './http';
 import { createOutboxActivities } from './outbox';
@@ -22,7 +23,7 @@ export interface ActivityDeps {
   temporal?: Client;
 }
 
-/** Every activity the workflows run (dossier, compliance snapshot, reconciliation), built from the clients they need. */
+/** Every activity the workflows run (dossier, compliance snapshot and counts, reconciliation), built from the clients they need. */
 export function createActivities(deps: ActivityDeps) {
   const fetchImpl = deps.fetch ?? fetch;
   const refs = new ReferenceData(deps.db);
@@ -33,6 +34,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities({ db: deps.db, fetch: fetchImpl, gatewayUrl: deps.paymentGatewayUrl, gatewayApiKey: deps.paymentGatewayApiKey }),
     ...createOutboxActivities({ db: deps.db, fetch: fetchImpl, webhookUrl: deps.notifyWebhookUrl }),
     ...createComplianceActivities({ db: deps.db, refs }),
+    ...createComplianceCountsActivities({ db: deps.db }),
     ...createReconcileActivities({ db: deps.db, temporal: deps.temporal }),
     async projectDossier(input: { view: DossierView }): Promise<{ written: boolean }> {
       return writeProjection(deps.db, input.view);

@@ -5,9 +5,10 @@
  * records (bench/dataset.ts) at each size, creates the indexes of store/db.ts
  * and measures, next to in-run baselines (ping, an `_id` lookup):
  * - the compliance summary for a one-month window (default groupBy and
- *   groupBy=day) with three strategies: `scan` (store/compliance.ts as
- *   shipped), `aggregate` ($match + $group $sum in FerretDB) and `counts`
- *   (the pre-aggregated prototype of bench/counts.ts);
+ *   groupBy=day) with three strategies: `scan` (store/compliance.ts's
+ *   scanSummary, what the summary does before the counts are built),
+ *   `aggregate` ($match + $group $sum in FerretDB) and `counts`
+ *   (store/compliance-counts.ts, what the summary reads once built);
  * - the overdue list (limit 100), what FerretDB's explain says, where the
  *   time goes (scan vs fetch), the write path, and the counts' exactness
  *   under duplicates, stale versions and a crashed aggregator pass.
@@ -24,10 +25,10 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { REPO_ROOT, startFerretDB, toolPaths } from '../scripts/servers';
-import { complianceSummary, overdueDeadlines, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
+import { overdueDeadlines, scanSummary, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
+import { CountsAggregator, countsPathFor, countsSummary, monthsBetween, recordDeadlineChange, type CountedRecord } from '../store/compliance-counts';
 import { COLLECTIONS, ensureIndexes } from '../store/db';
 import type { DeadlineDoc } from '../store/read-model';
-import { changeOf, CountsAggregator, CountsStore, type ChangeDoc } from './counts';
 import { batches, deadlines, rng, WINDOW } from './dataset';
 
 // ------------------------------------------------------------------ options
@@ -316,35 +317,35 @@ async function runSize(client: MongoClient, o: Options, size: number, log: (s: s
   const countsResults = new Map<GroupBy, Summary>();
   let partialCheck = '';
   if (o.strategies.includes('counts')) {
-    const store = new CountsStore(db);
-    const agg = new CountsAggregator(store);
-    const rebuild = await timed(() => agg.rebuild(take(deadlines(), size)));
-    res.notes.push(`counts: rebuilt ${rebuild.value} day documents from ${size.toLocaleString('en')} records in ${(rebuild.ms / 1000).toFixed(1)} s`);
-    const load = await timed(() => new CountsAggregator(store).load());
+    const agg = new CountsAggregator(db);
+    await agg.drop();
+    // The backfill from the seeded records themselves (in production it reads the deadlines collection).
+    const rebuild = await timed(() => agg.verify(inBatches(take(deadlines(), size), 1000)));
+    res.notes.push(`counts: built (${rebuild.value.daysWritten} day documents) from ${size.toLocaleString('en')} records in ${(rebuild.ms / 1000).toFixed(1)} s`);
+    const load = await timed(() => new CountsAggregator(db).load());
     res.notes.push(
       `counts: an aggregator restart (load() of every members table) takes ${(load.ms / 1000).toFixed(1)} s (${load.value.days} days, ${load.value.healed} healed)`,
     );
     for (const g of ['agency', 'day'] as const) {
-      const m = await measure(o, () => store.summary(q(g)));
-      const { paths, ...summary } = m.last;
-      countsResults.set(g, summary);
-      add(`summary groupBy=${g}`, `counts (${paths.join(', ')} table)`, m, summary.rows.length);
+      const m = await measure(o, () => countsSummary(db, q(g)));
+      countsResults.set(g, m.last);
+      add(`summary groupBy=${g}`, `counts (${pathsOf(q(g))} table)`, m, m.last.rows.length);
     }
     // The fallback path: a window that is not whole months reads the per-day tables.
     const partial: SummaryQuery = { from: '2026-03-02', to: '2026-03-30', groupBy: 'agency' };
-    const pm = await measure(o, () => store.summary(partial));
-    add(`summary groupBy=agency, ${partial.from}..${partial.to}`, `counts (${pm.last.paths.join(', ')} table)`, pm, pm.last.rows.length);
-    const { paths: _paths, ...partialSummary } = pm.last;
+    const pm = await measure(o, () => countsSummary(db, partial));
+    add(`summary groupBy=agency, ${partial.from}..${partial.to}`, `counts (${pathsOf(partial)} table)`, pm, pm.last.rows.length);
+    const partialSummary = pm.last;
     partialCheck = (`counts ${partial.from}..${partial.to} groupBy=agency: ${isDeepStrictEqual(partialSummary, summarize(filterWindow(truth.values(), partial), 'agency')) ? 'identical to the seeded truth' : 'DIFFERS from the seeded truth'}`);
     // On a copy: the deadlines collection (and the other strategies) keep the seeded records.
-    if (o.churn > 0) await churn(o, store, agg, new Map(truth), res, log);
+    if (o.churn > 0) await churn(o, db, agg, new Map(truth), res, log);
   }
 
   // The shipped path and the aggregate alternative.
   const scanResults = new Map<GroupBy, Summary>();
   for (const g of ['agency', 'day'] as const) {
     if (o.strategies.includes('scan')) {
-      const m = await measure(o, () => complianceSummary(db, q(g)));
+      const m = await measure(o, () => scanSummary(db, q(g)));
       scanResults.set(g, m.last);
       add(`summary groupBy=${g}`, 'scan', m, m.last.rows.length);
     }
@@ -445,18 +446,19 @@ async function explainAll(db: Db, res: SizeResult, someId: string, size: number)
  * versions out of order, deadlines moving to another due day, and an
  * aggregator that crashes mid-pass and restarts.
  */
-async function churn(o: Options, store: CountsStore, agg: CountsAggregator, truth: Map<string, DeadlineDoc>, res: SizeResult, log: (s: string) => void): Promise<void> {
+async function churn(o: Options, db: Db, agg: CountsAggregator, truth: Map<string, DeadlineDoc>, res: SizeResult, log: (s: string) => void): Promise<void> {
   const r = rng(7);
   const ids = [...truth.keys()];
   const states: DeadlineDoc['state'][] = ['open', 'overdue', 'met_on_time', 'met_late'];
-  const changes: ChangeDoc[] = [];
+  // The records as the projection writes them; each write inserts its change record.
+  const changes: DeadlineDoc[] = [];
   let moved = 0;
   const n = Math.min(o.churn, ids.length);
   for (let i = 0; i < n; i++) {
     const id = ids[Math.floor(r() * ids.length)];
     const cur = truth.get(id);
     if (!cur) continue;
-    const stale = changeOf(cur);
+    const stale = cur;
     let next: DeadlineDoc;
     if (r() < 0.2) {
       // A supplement restarts processing: a later due day, possibly next month (out of the window).
@@ -466,13 +468,13 @@ async function churn(o: Options, store: CountsStore, agg: CountsAggregator, trut
     } else {
       next = { ...cur, version: cur.version + 1, state: states.filter((s) => s !== cur.state)[Math.floor(r() * 3)] };
     }
-    changes.push(changeOf(next));
-    if (r() < 0.1) changes.push(changeOf(next)); // a retried projection write
+    changes.push(next);
+    if (r() < 0.1) changes.push(next); // a retried projection write
     if (r() < 0.1) changes.push(stale); // a zombie attempt of the previous version
     if (r() < 0.1) {
       // Two versions, the newer recorded first.
       const newer = { ...next, version: next.version + 1, state: 'met_late' as const };
-      changes.splice(changes.length - 1, 0, changeOf(newer));
+      changes.splice(changes.length - 1, 0, newer);
       next = newer;
     }
     if (next.dueDay >= WINDOW.from && next.dueDay <= WINDOW.to) truth.set(id, next);
@@ -491,7 +493,7 @@ async function churn(o: Options, store: CountsStore, agg: CountsAggregator, trut
       while (next < changes.length) {
         const c = changes[next++];
         const t = performance.now();
-        await store.recordChange(c);
+        await recordDeadlineChange(db, c);
         lat.push(performance.now() - t);
       }
     }),
@@ -506,14 +508,14 @@ async function churn(o: Options, store: CountsStore, agg: CountsAggregator, trut
   } catch (err) {
     res.churn.push(`first pass: ${(err as Error).message} (change records left pending)`);
   }
-  const restarted = new CountsAggregator(store);
+  const restarted = new CountsAggregator(db);
   const load = await timed(() => restarted.load());
   res.churn.push(`restart: load() in ${(load.ms / 1000).toFixed(1)} s, ${load.value.healed} day(s) rewritten to heal the crash`);
   const passes: string[] = [];
   for (;;) {
-    const p = await restarted.pass({ limit: 2000 });
+    const { value: p, ms } = await timed(() => restarted.pass({ limit: 2000 }));
     if (p.read === 0) break;
-    passes.push(`${p.read} read, ${p.applied} applied, ${p.ignored} ignored, ${p.daysWritten} days written, ${(p.ms / 1000).toFixed(2)} s`);
+    passes.push(`${p.read} read, ${p.applied} applied, ${p.ignored} ignored, ${p.daysWritten} days written, ${(ms / 1000).toFixed(2)} s`);
   }
   res.churn.push(`passes after restart: ${passes.join('; ') || 'none'}`);
   const queries: SummaryQuery[] = [
@@ -527,9 +529,9 @@ async function churn(o: Options, store: CountsStore, agg: CountsAggregator, trut
     { from: '2026-03-10', to: '2026-03-31', groupBy: 'month' },
   ];
   for (const cq of queries) {
-    const { paths, ...got } = await store.summary(cq);
+    const got = await countsSummary(db, cq);
     const want = summarize(filterWindow(truth.values(), cq), cq.groupBy ?? 'agency');
-    const label = `${JSON.stringify({ ...cq, from: undefined, to: undefined })} ${cq.from}..${cq.to} via ${paths.join('+')}`;
+    const label = `${JSON.stringify({ ...cq, from: undefined, to: undefined })} ${cq.from}..${cq.to} via ${pathsOf(cq).replace(/, /g, '+')}`;
     const same = isDeepStrictEqual(got, want);
     const diff = same ? '' : `; got ${JSON.stringify(got.totals)}, want ${JSON.stringify(want.totals)}`;
     res.churn.push(`after churn ${label}: ${same ? 'exact' : 'DIFFERS from the truth'} (total ${got.totals.total}${diff})`);
@@ -556,6 +558,21 @@ function* take<T>(it: Iterable<T>, n: number): Generator<T> {
     if (++i >= n) return;
   }
 }
+
+function* inBatches(records: Iterable<CountedRecord>, n: number): Generator<CountedRecord[]> {
+  let batch: CountedRecord[] = [];
+  for (const r of records) {
+    batch.push(r);
+    if (batch.length === n) {
+      yield batch;
+      batch = [];
+    }
+  }
+  if (batch.length) yield batch;
+}
+
+/** The tables the counts read for each month of the window. */
+const pathsOf = (q: SummaryQuery): string => monthsBetween(q.from, q.to).map((m) => countsPathFor(q, m)).join(', ');
 
 function chunks<T>(xs: T[], n: number): T[][] {
   const out: T[][] = [];
@@ -648,11 +665,11 @@ function report(o: Options, header: string[], results: SizeResult[], startedAt: 
     '',
     `- the compliance summary for the month ${WINDOW.from}..${WINDOW.to} (~8.6 % of the records), default groupBy (agency) and`,
     '  groupBy=day, with three strategies:',
-    '  - `scan`: `complianceSummary` of `store/compliance.ts` as shipped (find with a projection, tally in code);',
+    '  - `scan`: `scanSummary` of `store/compliance.ts`, what the summary does until the counts are built (find with a projection, tally in code);',
     '  - `aggregate`: `$match` + `$group` with `$sum` in FerretDB (processing records also grouped by the fields',
     '    Decision 766\'s outcome reads, as there is no `$cond`), then the same `summarize()`;',
-    '  - `counts`: the prototype of `bench/counts.ts`: counts per due month (whole month, day × stage, and per day),',
-    '    derived by a single aggregator from change records; the table used is named in each row. A window that is',
+    '  - `counts`: `countsSummary` of `store/compliance-counts.ts`, what the summary reads once built: counts per due month',
+    '    (whole month, day × stage, and per day), derived by a single aggregator from change records; the table used is named in each row. A window that is',
     '    not whole months (2026-03-02..2026-03-30) is measured too: it reads the per-day table;',
     '- the overdue list (`overdueDeadlines`, limit 100);',
     '- FerretDB\'s `explain` for those queries;',

@@ -58,6 +58,10 @@ export const configSchema = z.object({
   RECONCILE_SCHEDULE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, . _ or -').default('read-model-reconcile'),
   /** Minutes between two reconciliation passes. */
   RECONCILE_INTERVAL_MINUTES: z.coerce.number().int().min(5).max(1440).default(60),
+  /** Id of the workflow that keeps the compliance counts (one per deployment: the counts' single writer). */
+  COMPLIANCE_COUNTS_WORKFLOW_ID: z.string().regex(/^[A-Za-z0-9._-]{1,200}$/, 'letters, digits, . _ or -').default('compliance-counts'),
+  /** Milliseconds the counts' aggregator waits between passes with nothing pending: the summary's lag, at most, plus one pass. */
+  COMPLIANCE_COUNTS_PASS_INTERVAL_MS: z.coerce.number().int().min(50).max(60000).default(1000),
   /** Dossiers read per reconciliation batch (one activity). */
   RECONCILE_BATCH_SIZE: z.coerce.number().int().min(1).max(1000).default(200),
 });

@@ -1,6 +1,7 @@
 import type { Db, Filter } from 'mongodb';
 import { dueDay, parseInstant } from '../domain/calendar';
 import type { DeadlineView, DossierStatus, DossierView, Stage } from '../domain/dossier';
+import { recordDeadlineChange } from './compliance-counts';
 import { COLLECTIONS, isDuplicateKey } from './db';
 
 /** A dossier in the read model: the workflow's view plus the fields queries filter on. */
@@ -54,7 +55,9 @@ const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) :
 /**
  * Writes a dossier's projection. Idempotent and monotonic without
  * transactions: each document is replaced only by a newer version, so a
- * retried, replayed or out-of-order write never moves it backwards.
+ * retried, replayed or out-of-order write never moves it backwards. Each
+ * deadline write also records a change for the compliance counts
+ * (store/compliance-counts.ts), which apply the same rule.
  */
 export async function writeProjection(db: Db, view: DossierView): Promise<{ written: boolean }> {
   const doc: DossierDoc = {
@@ -74,7 +77,7 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
   // Deadlines first: the dossier's version is what readers trust to be complete.
   for (const d of view.deadlines) {
     const day = dueDay(d.dueAt);
-    await upsertIfNewer<DeadlineDoc>(db, COLLECTIONS.deadlines, {
+    const deadline: DeadlineDoc = {
       _id: `${view.code}:${d.stage}`,
       dossierCode: view.code,
       version: view.version,
@@ -95,9 +98,18 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
       multipleSupplementRequests: view.multipleSupplementRequests,
       indexDueAt: date(indexDueAt(view, d)),
       dossierStatus: view.status,
-    });
+    };
+    await writeDeadline(db, deadline);
   }
   return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
+}
+
+/** One deadline record, and its change record for the compliance counts. */
+export async function writeDeadline(db: Db, deadline: DeadlineDoc): Promise<{ written: boolean }> {
+  const written = await upsertIfNewer(db, COLLECTIONS.deadlines, deadline);
+  // Also when the write found a newer or equal version: a crash may have come between the two.
+  await recordDeadlineChange(db, deadline);
+  return { written };
 }
 
 /** A view from before `indexDueAt` existed: without a supplement the index due is the due itself. */

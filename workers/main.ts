@@ -3,6 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo, ensureIndexes } from '../store/db';
+import { ensureCountsAggregator } from './counts';
 import { ensureSchedules, scheduleSettings } from './schedules';
 import { temporalConnectionOptions } from './temporal-connection';
 import { createDossierWorker } from './worker';
@@ -29,6 +30,15 @@ async function main(): Promise<void> {
       (err: Error) => console.error(`worker: cannot create or update the schedules: ${err.message}`),
     );
   }
+  // The summary reads the counts this workflow keeps; a failure is logged, and the next start tries again.
+  await ensureCountsAggregator(temporal, {
+    workflowId: config.COMPLIANCE_COUNTS_WORKFLOW_ID,
+    taskQueue: config.TEMPORAL_TASK_QUEUE,
+    passIntervalMs: config.COMPLIANCE_COUNTS_PASS_INTERVAL_MS,
+  }).then(
+    (runId) => console.log(`worker: compliance counts aggregator ${config.COMPLIANCE_COUNTS_WORKFLOW_ID} running (chain ${runId})`),
+    (err: Error) => console.error(`worker: cannot start the compliance counts aggregator: ${err.message}`),
+  );
   const worker = await createDossierWorker({
     connection,
     namespace: config.TEMPORAL_NAMESPACE,

@@ -1,10 +1,11 @@
 /**
- * Read-model housekeeping, run by Temporal Schedules (workers/schedules.ts):
- * the daily compliance snapshot and the reconciliation pass. Both are short
- * and stateless; the work is in activities.
+ * Read-model housekeeping: the daily compliance snapshot and the
+ * reconciliation pass, run by Temporal Schedules (workers/schedules.ts), and
+ * the compliance counts' aggregator, one long-lived workflow per deployment
+ * (workers/counts.ts). The work is in activities.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
-import { ApplicationFailure, continueAsNew, log, proxyActivities, workflowInfo } from '@temporalio/workflow';
+import { ApplicationFailure, continueAsNew, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SnapshotResult } from '../activities/compliance';
 import { formatInstant, isLocalDate, localDate } from '../domain/calendar';
@@ -25,6 +26,14 @@ const maintenance = proxyActivities<Activities>({
   startToCloseTimeout: '10 minutes',
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: ['ReconcileUnavailable'] },
+});
+
+// The aggregator runs for as long as the deployment does: every failure is retried, backing off to a minute.
+const counts = proxyActivities<Activities>({
+  // A run passes for `runForMinutes`, plus one verification that may have begun just before (a full read of the deadlines).
+  startToCloseTimeout: '2 hours',
+  heartbeatTimeout: '1 minute',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidCountsInput'] },
 });
 
 export interface ComplianceSnapshotInput {
@@ -93,10 +102,38 @@ export async function reconcileReadModelWorkflow(input: ReconcileInput = {}): Pr
     totals = add(totals, counts);
     batches++;
     if (next === null) {
+      if (patched('reconcile-verifies-counts')) {
+        // The counts' aggregator checks them against the records just reconciled (its own single writer does it).
+        await maintenance.requestComplianceCountsVerification({ requestId: `reconcile:${workflowInfo().runId}`, reason: 'reconciliation pass done' });
+      }
       log.info('reconcile: pass done', { ...totals, batches });
       return { ...totals, batches };
     }
     after = next;
   }
   return continueAsNew<typeof reconcileReadModelWorkflow>({ batchSize, after, totals, batches, batchesPerRun });
+}
+
+export interface ComplianceCountsInput {
+  /** Minutes each aggregator activity runs before the workflow continues as new (keeps the history short). */
+  runForMinutes?: number;
+  /** Pause between passes with nothing pending: the counts' lag, at most. */
+  passIntervalMs?: number;
+}
+
+/**
+ * The compliance counts' single writer (store/compliance-counts.ts). One per
+ * deployment, under a fixed workflow id, so Temporal guarantees one running
+ * aggregator; it never completes.
+ */
+export async function complianceCountsWorkflow(input: ComplianceCountsInput = {}): Promise<never> {
+  const runForMinutes = input.runForMinutes ?? 10;
+  const passIntervalMs = input.passIntervalMs ?? 1000;
+  if (!(runForMinutes > 0 && runForMinutes <= 60)) throw ApplicationFailure.nonRetryable(`runForMinutes must be in (0, 60]: ${runForMinutes}`, 'InvalidCountsInput');
+  if (!Number.isSafeInteger(passIntervalMs) || passIntervalMs < 50 || passIntervalMs > 60_000) {
+    throw ApplicationFailure.nonRetryable(`passIntervalMs must be an integer in [50, 60000]: ${passIntervalMs}`, 'InvalidCountsInput');
+  }
+  const run = await counts.maintainComplianceCounts({ runForMs: runForMinutes * 60_000, passIntervalMs });
+  log.info('compliance counts: run done', { ...run });
+  return continueAsNew<typeof complianceCountsWorkflow>({ runForMinutes, passIntervalMs });
 }

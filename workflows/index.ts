@@ -1,2 +1,2 @@
 export { dossierWorkflow } from './dossier';
-export { complianceSnapshotWorkflow, reconcileReadModelWorkflow } from './compliance';
+export { complianceCountsWorkflow, complianceSnapshotWorkflow, reconcileReadModelWorkflow } from './compliance';

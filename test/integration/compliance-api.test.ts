@@ -4,7 +4,10 @@ import type { DossierState, DossierView } from '../../domain/dossier';
 import type { DossierEvent, EventCommand } from '../../domain/events';
 import { decide, register, toView } from '../../domain/lifecycle';
 import * as ref from '../../reference-data';
-import { writeProjection, type DeadlineDoc } from '../../store/read-model';
+import { scanSummary, type GroupBy, type SummaryQuery } from '../../store/compliance';
+import { countsReady } from '../../store/compliance-counts';
+import { writeDeadline, writeProjection, type DeadlineDoc } from '../../store/read-model';
+import { pollUntil } from '../support/poll';
 import { HA_LONG_HOME, submission } from '../support/fixtures';
 import { System } from '../support/system';
 import { counts, deadlineDoc, EXPECTED_LIST_HEADER, EXPECTED_SUMMARY_HEADER, EXPECTED_TOTALS_LABEL, idx, NONE_RESOLVED } from '../support/compliance-figures';
@@ -95,6 +98,8 @@ beforeAll(async () => {
   await sys.db.collection<DeadlineDoc>('deadlines').insertMany([A, B, C, D, E, F, G, H, I, J, M1, M2, M3, M4]);
   for (const view of Object.values(VIEWS)) await writeProjection(sys.db, view);
   await sys.db.collection<DeadlineDoc>('deadlines').updateOne({ _id: 'CA-L3:processing' }, { $unset: { indexDueAt: '' } });
+  // The summary reads the counts from here on: they must hold what was just seeded.
+  await sys.countsSettled();
 });
 afterAll(async () => {
   await sys?.stop();
@@ -580,5 +585,39 @@ describe('access', () => {
       expect((await get(path, sys.token('admin'))).status).toBe(200);
       expect((await get(path, sys.token('manager'))).status).toBe(200);
     }
+  });
+});
+
+describe('read from the compliance counts', () => {
+  test('the counts are built, and every answer above is the one the records give', async () => {
+    expect(await countsReady(sys.db)).toBe(true);
+    const windows = [JAN_FEB, MARCH, 'from=2026-01-08&to=2026-03-05', 'from=2026-03-02&to=2026-03-02'];
+    for (const w of windows) {
+      for (const groupBy of GROUP_BYS) {
+        for (const filter of ['', '&stage=processing', '&agencyId=QN-STP', '&procedureCode=2.000720']) {
+          const res = await summary(`${w}&groupBy=${groupBy}${filter}`);
+          expect(res.status).toBe(200);
+          const q = Object.fromEntries(new URLSearchParams(`${w}&groupBy=${groupBy}${filter}`)) as unknown as SummaryQuery & { groupBy: GroupBy };
+          const scanned = await scanSummary(sys.db, q);
+          expect({ query: `${w}&groupBy=${groupBy}${filter}`, rows: res.body.rows, totals: res.body.totals }).toEqual({
+            query: `${w}&groupBy=${groupBy}${filter}`,
+            rows: scanned.rows,
+            totals: scanned.totals,
+          });
+        }
+      }
+    }
+  });
+
+  test('a projection write shows in the summary within a few seconds', async () => {
+    // June 2026 holds nothing else: the figures are this deadline's alone.
+    const JUNE = 'from=2026-06-01&to=2026-06-30&groupBy=stage';
+    const v1 = deadlineDoc('CA-LAG', { dueAt: '2026-06-10T17:00:00+07:00', startedAt: '2026-06-05T10:00:00+07:00', version: 1 });
+    await writeDeadline(sys.db, v1);
+    const opened = await pollUntil(() => summary(JUNE), (r) => r.body.totals.total === 1, 50);
+    expect(opened.body.rows).toEqual([{ key: 'processing', ...counts(1, 0, 0, 1, 0, null, NONE_RESOLVED) }]);
+    await writeDeadline(sys.db, { ...v1, version: 2, state: 'met_on_time', completedAt: instant('2026-06-09T15:00:00+07:00') });
+    const met = await pollUntil(() => summary(JUNE), (r) => r.body.totals.metOnTime === 1, 50);
+    expect(met.body.rows).toEqual([{ key: 'processing', ...counts(1, 1, 0, 0, 0, 1, idx(1, 1, 0, 1)) }]);
   });
 });

@@ -23,6 +23,7 @@ beforeAll(async () => {
   sys = await System.start('snapshots');
   maintenance = await MaintenanceWorker.start({ connection: sys.nativeConnection, temporal: sys.temporal, db: sys.db });
   for (const d of marchScenario()) for (const v of d.views) await writeProjection(sys.db, v);
+  await sys.countsSettled({ verify: false });
   const id = randomUUID().slice(0, 8);
   settings = {
     taskQueue: maintenance.taskQueue,

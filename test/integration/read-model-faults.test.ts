@@ -3,7 +3,9 @@
  * `writeProjection`): every write delivered twice, writes out of order, a
  * crash between the deadline writes and the dossier write, then the
  * reconciliation pass. The figures must equal the ones worked out by hand, and
- * the read model the workflow's view.
+ * the read model the workflow's view. The figures are checked twice: scanned
+ * from the deadline records, and from the compliance counts as an aggregator
+ * builds them from the change records alone.
  *
  * First with views from the pure lifecycle (test/support/domain-views.ts, a
  * known March 2026 scenario), then with real dossier workflows on the dev
@@ -14,7 +16,8 @@ import type { Db, MongoClient } from 'mongodb';
 import { addCalendarDays, dayOfWeek, localDate } from '../../domain/calendar';
 import type { DossierView } from '../../domain/dossier';
 import type { EventCommand } from '../../domain/events';
-import { complianceSummary } from '../../store/compliance';
+import { complianceSummary, countedRecords, scanSummary, type Summary, type SummaryQuery } from '../../store/compliance';
+import { CountsAggregator, countsReady, countsSummary, COUNTS_COLLECTIONS } from '../../store/compliance-counts';
 import { COLLECTIONS } from '../../store/db';
 import { findDossier, writeProjection, type DeadlineDoc } from '../../store/read-model';
 import { reconcileAll, type ReconcileCounts, type ViewSource } from '../../store/reconcile';
@@ -34,7 +37,7 @@ import { legalCounts } from '../support/compliance-figures';
  * dying there would leave it: `writeProjection` writes each deadline, then
  * the dossier, so `writes` = the number of deadlines stops right before the dossier.
  */
-function crashAfter(db: Db, writes: number): Db {
+function crashAfter(db: Db, writes: number, operation: 'replaceOne' | 'insertOne' = 'replaceOne'): Db {
   let done = 0;
   const bind = <T extends object>(target: T, prop: string | symbol) => {
     const v = Reflect.get(target, prop) as unknown;
@@ -47,10 +50,10 @@ function crashAfter(db: Db, writes: number): Db {
         const col = target.collection(...args);
         return new Proxy(col, {
           get(c, p) {
-            if (p !== 'replaceOne') return bind(c, p);
-            return (...a: Parameters<typeof c.replaceOne>) => {
+            if (p !== operation) return bind(c, p);
+            return (...a: unknown[]) => {
               if (done++ >= writes) return Promise.reject(new Error('injected crash'));
-              return c.replaceOne(...a);
+              return (c[operation] as (...x: unknown[]) => Promise<unknown>)(...a);
             };
           },
         });
@@ -105,8 +108,8 @@ describe('views from the pure lifecycle', () => {
   });
 
   /** The figures of the scenario table (test/support/domain-views.ts), worked out by hand. */
-  async function expectHandFigures(db: Db): Promise<void> {
-    const stage = await complianceSummary(db, { ...MARCH, groupBy: 'stage' });
+  async function expectHandFiguresFrom(summary: (q: SummaryQuery) => Promise<Summary>): Promise<void> {
+    const stage = await summary({ ...MARCH, groupBy: 'stage' });
     expect(stage.rows).toMatchObject([
       { key: 'delivery', ...legalCounts(1, 1, 0, 0, 0, 1) },
       { key: 'handoff', ...legalCounts(6, 3, 1, 1, 1, 3 / 5) },
@@ -114,13 +117,13 @@ describe('views from the pure lifecycle', () => {
       { key: 'processing', ...legalCounts(3, 1, 0, 1, 1, 1 / 2) },
     ]);
     expect(stage.totals).toMatchObject(legalCounts(11, 6, 1, 2, 2, 6 / 9));
-    const agency = await complianceSummary(db, { ...MARCH, groupBy: 'agency' });
+    const agency = await summary({ ...MARCH, groupBy: 'agency' });
     expect(agency.rows).toMatchObject([
       { key: 'HL-TNMT', ...legalCounts(4, 1, 1, 0, 2, 1 / 4) },
       { key: 'HL-UBND', ...legalCounts(6, 4, 0, 2, 0, 1) },
       { key: 'QN-STP', ...legalCounts(1, 1, 0, 0, 0, 1) },
     ]);
-    const day = await complianceSummary(db, { ...MARCH, groupBy: 'day' });
+    const day = await summary({ ...MARCH, groupBy: 'day' });
     expect(day.rows.map((r) => [r.key, r.total])).toEqual([
       ['2026-03-02', 1],
       ['2026-03-03', 2],
@@ -131,6 +134,17 @@ describe('views from the pure lifecycle', () => {
       ['2026-03-11', 1],
       ['2026-03-19', 1],
     ]);
+  }
+
+  /** From the records, then from the counts an aggregator (restarted from what is stored) applies from the change records. */
+  async function expectHandFigures(db: Db): Promise<void> {
+    await expectHandFiguresFrom((q) => scanSummary(db, q));
+    const aggregator = new CountsAggregator(db);
+    await aggregator.load();
+    while ((await aggregator.pass()).read > 0);
+    await expectHandFiguresFrom((q) => countsSummary(db, q));
+    // The change records alone were enough: checking the counts against the records corrects nothing.
+    expect(await aggregator.verify(countedRecords(db))).toMatchObject({ corrected: 0 });
   }
 
   test('every write delivered twice, one after the other or both at once, leaves exactly the final views', async () => {
@@ -219,6 +233,17 @@ describe('views from the pure lifecycle', () => {
     await expectHandFigures(db);
     // A second pass finds nothing left to do.
     expect(await reconcileAll(db, sourceOf(finals), batchSize)).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+  });
+
+  test('a crash between a deadline write and its change record: reconciliation rewrites it, and the counts are exact without a verification', async () => {
+    const db = await fresh('change-crash');
+    for (const d of scenario) for (const v of d.views.slice(0, -1)) await writeProjection(db, v);
+    for (const d of [f1, f3, f4, f5, f6]) await writeProjection(db, d.view);
+    // F2's last write: its first deadline is written, then the process dies before that deadline's change record.
+    await expect(writeProjection(crashAfter(db, 0, 'insertOne'), f2.view)).rejects.toThrow('injected crash');
+    expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 1, failed: 0 });
+    await expectReadModelIs(db, finals);
+    await expectHandFigures(db);
   });
 
   test('a view that cannot be read is counted and skipped; a dossier without a workflow is left as it is', async () => {
@@ -360,6 +385,9 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
       expect(status).toBe('COMPLETED');
     }
     const window = { from: monday, to: localDate(Date.now()) };
+    // The summary reads the counts, which the aggregator keeps from the projection's change records.
+    await sys.countsSettled({ verify: false });
+    expect(await countsReady(sys.db)).toBe(true);
     const handFigures = async () => {
       const stage = await complianceSummary(sys.db, { ...window, groupBy: 'stage' });
       expect(stage.rows).toMatchObject([
@@ -390,8 +418,12 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
     const ghost = `GHOST-${d2}`;
     await writeProjection(sys.db, { ...d2Received, code: ghost, deadlines: [] });
 
-    const processingBefore = (await complianceSummary(sys.db, { ...window, groupBy: 'stage' })).rows.find((r) => r.key === 'processing');
+    // The records are wrong now: D1's processing deadline is gone, D2's is back to open.
+    const processingBefore = (await scanSummary(sys.db, { ...window, groupBy: 'stage' })).rows.find((r) => r.key === 'processing');
     expect(processingBefore).toMatchObject(legalCounts(1, 0, 0, 1, 0, null));
+    // The counts apply only newer versions, so the faults did not reach them.
+    await sys.countsSettled({ verify: false });
+    await handFigures();
 
     const report = await sys.temporal.workflow.execute('reconcileReadModelWorkflow', {
       taskQueue: maintenance.taskQueue,
@@ -410,6 +442,10 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
         view.deadlines.map((d) => ({ stage: d.stage, version: view.version, state: d.state, dueAt: d.dueAt })).sort(byStage),
       );
     }
+    // The reconciliation asked the counts' aggregator to check the counts against the records it repaired.
+    await sys.countsSettled({ verify: false });
+    expect(await sys.db.collection(COUNTS_COLLECTIONS.meta).findOne({ _id: 'state' as never })).toMatchObject({ corrected: 0 });
     await handFigures();
+    expect(await scanSummary(sys.db, { ...window, groupBy: 'agency' })).toEqual(await countsSummary(sys.db, { ...window, groupBy: 'agency' }));
   });
 });

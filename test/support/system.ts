@@ -10,6 +10,8 @@ import { signToken } from '../../api/auth';
 import { ApiMetrics } from '../../api/metrics';
 import type { Role } from '../../domain/types';
 import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
+import { COUNTS_COLLECTIONS, requestCountsVerification } from '../../store/compliance-counts';
+import { ensureCountsAggregator } from '../../workers/counts';
 import { createDossierWorker } from '../../workers/worker';
 import { freshDatabase } from './mongo';
 
@@ -31,6 +33,7 @@ export class System {
     readonly db: Db,
     readonly mongo: MongoClient,
     readonly gateway: PaymentSandbox,
+    readonly countsWorkflowId: string,
   ) {}
 
   static async start(label: string): Promise<System> {
@@ -63,12 +66,16 @@ export class System {
       const s = app.listen(0, '127.0.0.1', () => resolve(s));
     });
     const { port } = server.address() as AddressInfo;
-    const system = new System(`http://127.0.0.1:${port}`, server, temporal, connection, nativeConnection, worker, db, mongo, gateway);
+    const countsWorkflowId = `compliance-counts-${taskQueue}`;
+    const system = new System(`http://127.0.0.1:${port}`, server, temporal, connection, nativeConnection, worker, db, mongo, gateway, countsWorkflowId);
     system.runPromise = worker.run();
+    // As the worker process does: the compliance counts' aggregator, passing often so tests wait little.
+    await ensureCountsAggregator(temporal, { workflowId: countsWorkflowId, taskQueue, passIntervalMs: 100 });
     return system;
   }
 
   async stop(): Promise<void> {
+    await this.temporal.workflow.getHandle(this.countsWorkflowId).terminate('test system stopped').catch(() => undefined);
     await new Promise<void>((resolve) => {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
@@ -79,6 +86,28 @@ export class System {
     await this.nativeConnection.close();
     await this.gateway.close();
     await this.mongo.close();
+  }
+
+  /**
+   * Waits until the compliance counts hold every deadline record as it is now:
+   * asks the aggregator to verify them against the records (which also covers
+   * records a test inserted directly), then waits for that and for every
+   * pending change to be applied. With `verify: false`, only waits for the
+   * pending changes and for verifications others asked for.
+   */
+  async countsSettled(opts: { verify?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const { verify = true, timeoutMs = 30_000 } = opts;
+    if (verify) await requestCountsVerification(this.db, 'test', `test-${randomUUID()}`);
+    const until = Date.now() + timeoutMs;
+    for (;;) {
+      const [asked, pending] = await Promise.all([
+        this.db.collection(COUNTS_COLLECTIONS.requests).countDocuments({}),
+        this.db.collection(COUNTS_COLLECTIONS.changes).countDocuments({}),
+      ]);
+      if (!asked && !pending) return;
+      if (Date.now() > until) throw new Error(`compliance counts not settled after ${timeoutMs} ms (verification ${asked ? 'pending' : 'done'}, ${pending} changes pending)`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
   }
 
   token(role: Role, extra: { agencyId?: string; courierId?: string } = {}): string {

@@ -1,6 +1,6 @@
 /**
- * The snapshot and reconciliation workflows, run by a real worker against the
- * run's dev server and FerretDB. (They have no timers, so nothing here needs
+ * The snapshot, reconciliation and counts workflows, run by a real worker
+ * against the run's dev server and FerretDB. (They have no timers, so nothing here needs
  * time skipping; the Schedules themselves are tested in
  * test/integration/compliance-snapshots-api.test.ts, as the time-skipping
  * server has no Schedules.)
@@ -10,14 +10,18 @@ import { Client, Connection, WorkflowFailedError } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import type { Db, MongoClient } from 'mongodb';
 import { localDate } from '../../domain/calendar';
+import { scanSummary } from '../../store/compliance';
+import { countsReady, countsSummary, COUNTS_COLLECTIONS } from '../../store/compliance-counts';
 import { COLLECTIONS } from '../../store/db';
 import { writeProjection } from '../../store/read-model';
 import { SNAPSHOTS_COLLECTION, type ComplianceSnapshot } from '../../store/snapshots';
 import type { ReconcileResult } from '../../workflows/compliance';
+import { ensureCountsAggregator } from '../../workers/counts';
 import { createDossierWorker } from '../../workers/worker';
 import { marchScenario } from '../support/domain-views';
 import { MaintenanceWorker } from '../support/maintenance';
 import { freshDatabase } from '../support/mongo';
+import { pollUntil } from '../support/poll';
 import { legalCounts } from '../support/compliance-figures';
 
 let connection: Connection;
@@ -134,6 +138,8 @@ describe('reconcileReadModelWorkflow', () => {
     expect(docs).toBe(6);
     // 6 docs in batches of 2: 3 full pages and an empty last one, over two runs.
     expect(result).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 4, failed: 0, batches: 4 });
+    // At the end of the pass it asked the counts' aggregator to check the counts against the records.
+    expect(await db.collection(COUNTS_COLLECTIONS.requests).find({}).toArray()).toEqual([expect.objectContaining({ _id: expect.stringMatching(/^reconcile:/), reason: 'reconciliation pass done' })]);
   });
 
   test('a worker without a Temporal client refuses the pass instead of guessing', async () => {
@@ -154,5 +160,44 @@ describe('reconcileReadModelWorkflow', () => {
   test('refuses a batch size that is not a positive integer', async () => {
     const failed = run('reconcileReadModelWorkflow', [{ batchSize: 0 }]);
     await expect(failed).rejects.toMatchObject({ cause: { type: 'InvalidReconcileInput' } });
+  });
+});
+
+describe('complianceCountsWorkflow', () => {
+  const MARCH = { from: '2026-03-01', to: '2026-03-31', groupBy: 'stage' as const };
+
+  test('refuses a run length or pass interval out of range', async () => {
+    for (const input of [{ runForMinutes: 0 }, { runForMinutes: 61 }, { passIntervalMs: 10 }, { passIntervalMs: 1.5 }]) {
+      await expect(run('complianceCountsWorkflow', [input])).rejects.toMatchObject({ cause: { type: 'InvalidCountsInput' } });
+    }
+  });
+
+  test('builds the counts, serves the verification asked for, keeps them up to date and continues as new', async () => {
+    expect(await countsReady(db)).toBe(false);
+    const settings = { workflowId: `counts-${randomUUID()}`, taskQueue: maintenance.taskQueue, passIntervalMs: 100, runForMinutes: 0.02 };
+    const chain = await ensureCountsAggregator(temporal, settings);
+    const handle = temporal.workflow.getHandle(settings.workflowId);
+    try {
+      // Asking again keeps the running one.
+      expect(await ensureCountsAggregator(temporal, settings)).toBe(chain);
+      await pollUntil(() => db.collection(COUNTS_COLLECTIONS.requests).countDocuments(), (n) => n === 0);
+      expect(await countsReady(db)).toBe(true);
+      expect(await countsSummary(db, MARCH)).toEqual(await scanSummary(db, MARCH));
+
+      // F4, left out above, is written now: the running aggregator takes it in.
+      for (const v of f4.views) await writeProjection(db, v);
+      const withF4 = await scanSummary(db, MARCH);
+      expect(await pollUntil(() => countsSummary(db, MARCH), (s) => s.totals.total === withF4.totals.total)).toEqual(withF4);
+      // Each run lasts about a second here (runForMinutes 0.02), then the workflow continues as new.
+      const latest = await pollUntil(() => handle.describe(), (d) => d.runId !== chain, 50);
+      expect(latest.runId).not.toBe(chain);
+      expect(latest.status.name).toBe('RUNNING');
+    } finally {
+      await handle.terminate('test done');
+    }
+    // A terminated aggregator is started again by the next worker start.
+    const again = await ensureCountsAggregator(temporal, settings);
+    expect(again).not.toBe(chain);
+    await temporal.workflow.getHandle(settings.workflowId).terminate('test done');
   });
 });

@@ -1,0 +1,86 @@
+import { Context, log } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { Db } from 'mongodb';
+import { countedRecords } from '../store/compliance';
+import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
+
+export interface CountsRunInput {
+  /** How long this run keeps passing before it returns (the workflow then continues as new). */
+  runForMs: number;
+  /** Pause between two passes that found nothing more to apply: the counts' lag, at most. */
+  passIntervalMs: number;
+}
+
+export interface CountsRunResult {
+  passes: number;
+  applied: number;
+  verifications: number;
+  corrected: number;
+}
+
+/**
+ * The compliance counts' single writer (store/compliance-counts.ts), as one
+ * long activity: it loads the members, verifies them against the deadline
+ * records when they were never built or when asked to, then applies change
+ * records every `passIntervalMs`, heartbeating, until `runForMs` is up.
+ */
+export function createComplianceCountsActivities(deps: { db: Db }) {
+  const requests = deps.db.collection<{ _id: string; reason: string }>(COUNTS_COLLECTIONS.requests);
+  return {
+    /** Idempotent: one request per id; the aggregator serves it at its next pass. */
+    async requestComplianceCountsVerification(input: { requestId: string; reason: string }): Promise<void> {
+      await requestCountsVerification(deps.db, input.reason, input.requestId);
+    },
+
+    async maintainComplianceCounts(input: CountsRunInput): Promise<CountsRunResult> {
+      const ctx = Context.current();
+      const totals: CountsRunResult = { passes: 0, applied: 0, verifications: 0, corrected: 0 };
+      const aggregator = new CountsAggregator(deps.db);
+      const until = Date.now() + input.runForMs;
+      const pass = async () => {
+        const r = await aggregator.pass();
+        totals.passes++;
+        totals.applied += r.applied;
+        ctx.heartbeat(totals);
+        return r;
+      };
+      const verify = async (reasons: string[]): Promise<VerifyResult> => {
+        const r = await aggregator.verify(countedRecords(deps.db), {
+          between: async () => {
+            // A verification reads every record; keep the counts live meanwhile.
+            if (ctx.cancellationSignal.aborted) throw ctx.cancellationSignal.reason;
+            await pass();
+          },
+        });
+        totals.verifications++;
+        totals.corrected += r.corrected;
+        log.info('compliance counts verified', { ...r, reasons });
+        return r;
+      };
+      try {
+        ctx.heartbeat(totals);
+        const loaded = await aggregator.load();
+        log.info('compliance counts loaded', { ...loaded, deadlines: aggregator.size });
+        if (!(await countsState(deps.db))) await verify(['not built yet']);
+        while (Date.now() < until) {
+          const r = await pass();
+          const asked = await requests.find({}).limit(50).toArray();
+          if (asked.length) {
+            await verify(asked.map((a) => a.reason));
+            // Served: only the requests read before the verification began.
+            await requests.deleteMany({ _id: { $in: asked.map((a) => a._id) } });
+          }
+          // A full batch means more is waiting: go on at once. Sleep rejects when the activity is cancelled.
+          if (r.read < 2000 && !asked.length) await ctx.sleep(input.passIntervalMs);
+        }
+        return totals;
+      } catch (err) {
+        if (err instanceof CountsConflictError) {
+          // Another aggregator wrote meanwhile (a zombie attempt): retry, which reloads.
+          throw ApplicationFailure.retryable(err.message, 'CountsConflict');
+        }
+        throw err;
+      }
+    },
+  };
+}

@@ -1,0 +1,155 @@
+/**
+ * The compliance figures as pure code: how one deadline record counts (legal
+ * state, Decision 766 outcome) and how counts add up into a summary. Shared by
+ * the scan (store/compliance.ts) and the pre-aggregated counts
+ * (store/compliance-counts.ts), so both give the same figures by construction.
+ */
+import type { Stage } from '../domain/dossier';
+import type { DeadlineDoc } from './read-model';
+
+export const GROUP_BYS = ['agency', 'procedure', 'stage', 'owner', 'district', 'day', 'month'] as const;
+export type GroupBy = (typeof GROUP_BYS)[number];
+
+/** The deadline field each grouping reads. */
+const GROUP_FIELD = {
+  agency: 'agencyId',
+  procedure: 'procedureCode',
+  stage: 'stage',
+  owner: 'owner',
+  district: 'district',
+  day: 'dueDay',
+  month: 'dueMonth',
+} as const satisfies Record<GroupBy, keyof DeadlineDoc>;
+
+/** The fields a summary needs from a deadline record. */
+export type SummaryRecord = Pick<
+  DeadlineDoc,
+  'state' | 'agencyId' | 'procedureCode' | 'stage' | 'owner' | 'district' | 'dueDay' | 'dueMonth' | 'completedAt' | 'multipleSupplementRequests' | 'indexDueAt'
+>;
+
+/**
+ * Decision 766's service index over the processing deadlines of a group
+ * (DESIGN §2): resolved = processing ended (completed, or withdrawn/cancelled:
+ * "stopped"); on time = ended on or before the index due (supplement time
+ * subtracted) with at most one supplement request.
+ */
+export interface Decision766Counts {
+  resolved: number;
+  onTime: number;
+  late: number;
+  /** onTime / resolved; null when nothing was resolved. */
+  onTimeRate: number | null;
+  /** Resolved, but the index due is not known (projected before the field existed, with a supplement); not in `resolved`. */
+  unjudged: number;
+}
+
+export interface Counts {
+  total: number;
+  metOnTime: number;
+  metLate: number;
+  open: number;
+  overdue: number;
+  /** metOnTime / (metOnTime + metLate + overdue); null when that is 0. */
+  onTimeRate: number | null;
+  /** Null when the group has no processing deadline: the index judges the agency's processing only. */
+  decision766: Decision766Counts | null;
+}
+
+export interface SummaryRow extends Counts {
+  key: string;
+}
+
+export interface Summary {
+  rows: SummaryRow[];
+  totals: Counts;
+}
+
+export type Decision766Outcome = 'on_time' | 'late' | 'unresolved' | 'unjudged' | 'not_applicable';
+
+/** How Decision 766's index judges one deadline record. */
+export function decision766Outcome(r: Pick<SummaryRecord, 'stage' | 'completedAt' | 'indexDueAt' | 'multipleSupplementRequests'>): Decision766Outcome {
+  if (r.stage !== 'processing') return 'not_applicable';
+  if (!r.completedAt) return 'unresolved';
+  // More than one supplement request is late whatever the dates.
+  if (r.multipleSupplementRequests) return 'late';
+  if (!r.indexDueAt) return 'unjudged';
+  return r.completedAt.getTime() <= r.indexDueAt.getTime() ? 'on_time' : 'late';
+}
+
+/** A group's running figures, added to record by record or count by count (store/compliance-counts.ts). */
+export interface Tally {
+  total: number;
+  metOnTime: number;
+  metLate: number;
+  open: number;
+  overdue: number;
+  processing: number;
+  index: { onTime: number; late: number; unjudged: number };
+}
+
+export type DeadlineState = DeadlineDoc['state'];
+
+export const emptyTally = (): Tally => ({ total: 0, metOnTime: 0, metLate: 0, open: 0, overdue: 0, processing: 0, index: { onTime: 0, late: 0, unjudged: 0 } });
+
+/** Adds `n` deadlines in `state` whose Decision 766 outcome is `outcome`. */
+export function addToTally(t: Tally, state: DeadlineState, outcome: Decision766Outcome, n = 1): void {
+  t.total += n;
+  if (state === 'met_on_time') t.metOnTime += n;
+  else if (state === 'met_late') t.metLate += n;
+  else if (state === 'open') t.open += n;
+  else if (state === 'overdue') t.overdue += n;
+  if (outcome !== 'not_applicable') t.processing += n;
+  if (outcome === 'on_time') t.index.onTime += n;
+  else if (outcome === 'late') t.index.late += n;
+  else if (outcome === 'unjudged') t.index.unjudged += n;
+}
+
+const rate = (n: number, d: number): number | null => (d === 0 ? null : n / d);
+
+export function finishTally(t: Tally): Counts {
+  const { onTime, late, unjudged } = t.index;
+  return {
+    total: t.total,
+    metOnTime: t.metOnTime,
+    metLate: t.metLate,
+    open: t.open,
+    overdue: t.overdue,
+    onTimeRate: rate(t.metOnTime, t.metOnTime + t.metLate + t.overdue),
+    decision766: t.processing === 0 ? null : { resolved: onTime + late, onTime, late, onTimeRate: rate(onTime, onTime + late), unjudged },
+  };
+}
+
+/** Rows sorted by key (code-unit order). */
+export function summaryOf(groups: Map<string, Tally>, totals: Tally): Summary {
+  const rows = [...groups.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([key, t]) => ({ key, ...finishTally(t) }));
+  return { rows, totals: finishTally(totals) };
+}
+
+/** Counts records by state, grouped by `groupBy`; rows sorted by key (code-unit order). */
+export function summarize(records: Iterable<SummaryRecord>, groupBy: GroupBy = 'agency'): Summary {
+  const field = GROUP_FIELD[groupBy];
+  const groups = new Map<string, Tally>();
+  const totals = emptyTally();
+  for (const r of records) {
+    const key = String(r[field] ?? '');
+    let g = groups.get(key);
+    if (!g) groups.set(key, (g = emptyTally()));
+    const outcome = decision766Outcome(r);
+    addToTally(g, r.state, outcome);
+    addToTally(totals, r.state, outcome);
+  }
+  return summaryOf(groups, totals);
+}
+
+export interface SummaryQuery {
+  /** Inclusive local dates, YYYY-MM-DD. */
+  from: string;
+  to: string;
+  groupBy?: GroupBy;
+  stage?: Stage;
+  agencyId?: string;
+  procedureCode?: string;
+}
+
