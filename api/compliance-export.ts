@@ -5,7 +5,7 @@
 import { Workbook, type Worksheet } from 'exceljs';
 import { formatInstant, parseInstant } from '../domain/calendar';
 import type { Counts, Summary } from '../store/compliance';
-import type { DeadlineDoc } from '../store/read-model';
+import type { ListedDeadline } from '../store/compliance-counts';
 
 export const CSV_TYPE = 'text/csv; charset=utf-8';
 export const XLSX_TYPE = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
@@ -131,18 +131,18 @@ export async function summaryXlsx(summary: Summary, meta: SummaryMeta): Promise<
 /** A deadline as the overdue and at-risk lists give it. */
 export interface DeadlineItem {
   dossierCode: string;
-  stage: DeadlineDoc['stage'];
-  owner: DeadlineDoc['owner'];
+  stage: ListedDeadline['stage'];
+  owner: ListedDeadline['owner'];
   agencyId: string;
   procedureCode: string;
   dueAt: string;
   revisedDueAt: string | null;
   startedAt: string;
-  state: DeadlineDoc['state'];
+  state: ListedDeadline['state'];
   links: { dossier: string };
 }
 
-export function deadlineItem(d: DeadlineDoc): DeadlineItem {
+export function deadlineItem(d: ListedDeadline): DeadlineItem {
   return {
     dossierCode: d.dossierCode,
     stage: d.stage,

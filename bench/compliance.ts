@@ -25,11 +25,11 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { REPO_ROOT, startFerretDB, toolPaths } from '../scripts/servers';
-import { overdueDeadlines, scanSummary, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
-import { CountsAggregator, countsPathFor, countsSummary, monthsBetween, recordDeadlineChange, type CountedRecord } from '../store/compliance-counts';
+import { scanAtRisk, scanOverdue, scanSummary, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
+import { CountsAggregator, countsAtRisk, countsOverdue, countsPathFor, countsSummary, monthsBetween, recordDeadlineChange, type CountedRecord, type ListedDeadline } from '../store/compliance-counts';
 import { COLLECTIONS, ensureIndexes } from '../store/db';
 import type { DeadlineDoc } from '../store/read-model';
-import { batches, deadlines, rng, WINDOW } from './dataset';
+import { batches, deadlines, NOW, rng, WINDOW } from './dataset';
 
 // ------------------------------------------------------------------ options
 
@@ -315,6 +315,8 @@ async function runSize(client: MongoClient, o: Options, size: number, log: (s: s
 
   // The pre-aggregated counts: build, restart cost, reads, exactness under churn.
   const countsResults = new Map<GroupBy, Summary>();
+  const atRiskQ = { now: NOW, withinHours: 24 };
+  const countsLists: { overdue?: ListedDeadline[]; atRisk?: ListedDeadline[] } = {};
   let partialCheck = '';
   if (o.strategies.includes('counts')) {
     const agg = new CountsAggregator(db);
@@ -337,6 +339,13 @@ async function runSize(client: MongoClient, o: Options, size: number, log: (s: s
     add(`summary groupBy=agency, ${partial.from}..${partial.to}`, `counts (${pathsOf(partial)} table)`, pm, pm.last.rows.length);
     const partialSummary = pm.last;
     partialCheck = (`counts ${partial.from}..${partial.to} groupBy=agency: ${isDeepStrictEqual(partialSummary, summarize(filterWindow(truth.values(), partial), 'agency')) ? 'identical to the seeded truth' : 'DIFFERS from the seeded truth'}`);
+    // The lists, before the churn below moves the counts away from the seeded records.
+    const m = await measure(o, () => countsOverdue(db, { limit: 100 }));
+    add('overdue list limit=100', 'counts (overdue table)', m, m.last.length);
+    countsLists.overdue = m.last;
+    const a = await measure(o, () => countsAtRisk(db, atRiskQ));
+    add('at-risk list, 24 h', 'counts (open table, one document per day)', a, a.last.length);
+    countsLists.atRisk = a.last;
     // On a copy: the deadlines collection (and the other strategies) keep the seeded records.
     if (o.churn > 0) await churn(o, db, agg, new Map(truth), res, log);
   }
@@ -367,8 +376,21 @@ async function runSize(client: MongoClient, o: Options, size: number, log: (s: s
 
   if (partialCheck) res.exact.push(partialCheck);
 
-  const overdue = await measure(o, () => overdueDeadlines(db, { limit: 100 }));
-  add('overdue list limit=100', 'scan', overdue, overdue.last.length);
+  // The lists: from the records (scan), and from the counts' list tables (measured above, before the churn).
+  const lists: Record<string, Partial<Record<Strategy, ListedDeadline[]>>> = { overdue: {}, atRisk: {} };
+  if (o.strategies.includes('scan')) {
+    const m = await measure(o, () => scanOverdue(db, { limit: 100 }));
+    add('overdue list limit=100', 'scan', m, m.last.length);
+    lists.overdue!.scan = m.last;
+    const a = await measure(o, () => scanAtRisk(db, atRiskQ));
+    add('at-risk list, 24 h', 'scan', a, a.last.length);
+    lists.atRisk!.scan = a.last;
+  }
+  lists.overdue!.counts = countsLists.overdue;
+  lists.atRisk!.counts = countsLists.atRisk;
+  for (const [name, got] of Object.entries(lists)) {
+    if (got.scan && got.counts) res.exact.push(`counts ${name} list: ${isDeepStrictEqual(got.counts.map(listed), got.scan.map(listed)) ? 'identical to scan' : 'DIFFERS from scan'} (${got.counts.length} items)`);
+  }
 
   // Where the time goes: scanning everything vs returning the window's documents.
   const none = await measure(o, () => deadlinesColl.find({ dueDay: 'none' }).toArray());
@@ -571,6 +593,20 @@ function* inBatches(records: Iterable<CountedRecord>, n: number): Generator<Coun
   if (batch.length) yield batch;
 }
 
+/** What a list shows of a deadline (the scan returns whole records). */
+const listed = (d: ListedDeadline): ListedDeadline => ({
+  _id: d._id,
+  dossierCode: d.dossierCode,
+  stage: d.stage,
+  owner: d.owner,
+  agencyId: d.agencyId,
+  procedureCode: d.procedureCode,
+  startedAt: d.startedAt,
+  dueAt: d.dueAt,
+  revisedDueAt: d.revisedDueAt,
+  state: d.state,
+});
+
 /** The tables the counts read for each month of the window. */
 const pathsOf = (q: SummaryQuery): string => monthsBetween(q.from, q.to).map((m) => countsPathFor(q, m)).join(', ');
 
@@ -654,9 +690,9 @@ function report(o: Options, header: string[], results: SizeResult[], startedAt: 
     '`--strategies=scan,aggregate,counts`, `--churn=` (changes for the exactness test, default 2000), `--batch=`',
     '(insertMany size, default 2000), `--out=` (this file), `--keep` (keep the temporary folder).',
     '',
-    'A full run takes about 1 h 40 min on the 2-core machine, most of it the `scan` and `aggregate` strategies at 1M',
-    '(one `aggregate` call is ~13 min there: FerretDB\'s `$group` is quadratic in its groups); `--strategies=scan,counts`',
-    'or `--strategies=counts` shortens it.',
+    'A run of all three strategies takes about 1 h 40 min on the 2-core machine, most of it `scan` and `aggregate` at 1M',
+    '(one `aggregate` call is ~13 min there: FerretDB\'s `$group` is quadratic in its groups). `--strategies=scan,counts`',
+    'takes about 50 min, nearly all of it the `scan` measurements at 1M; `--strategies=counts` a quarter of that.',
     '',
     'The run starts its own FerretDB (the provisioned `.tools/bin/ferretdb`, SQLite backend) in a temporary folder and',
     'stops it at the end, on error too. For each size it seeds synthetic `deadlines` records (`bench/dataset.ts`:',
@@ -671,7 +707,7 @@ function report(o: Options, header: string[], results: SizeResult[], startedAt: 
     '  - `counts`: `countsSummary` of `store/compliance-counts.ts`, what the summary reads once built: counts per due month',
     '    (whole month, day × stage, and per day), derived by a single aggregator from change records; the table used is named in each row. A window that is',
     '    not whole months (2026-03-02..2026-03-30) is measured too: it reads the per-day table;',
-    '- the overdue list (`overdueDeadlines`, limit 100);',
+    '- the overdue list (limit 100) and the at-risk list (24 h from the dataset\'s "now"), from the records and from the counts\' list tables;',
     '- FerretDB\'s `explain` for those queries;',
     '- where the time goes: a find that returns nothing (the scan alone) and a find of just the window\'s documents;',
     '- the write path: the projection\'s version-guarded `replaceOne` and one by `_id` only;',
@@ -701,8 +737,8 @@ function report(o: Options, header: string[], results: SizeResult[], startedAt: 
   // The headline table: summary p95 per strategy and size.
   if (results.length) {
     out.push('### Summary latency at a glance (one-month window)', '', '| records | strategy | groupBy=agency p50 / p95 | groupBy=day p50 / p95 | goal p95 < 100 ms |', '|---:|---|---:|---:|---|');
+    const cell = (x?: Row) => (x ? `${f1(x.m.p50)} / ${f1(x.m.p95)} ms (n=${x.m.n})` : '–');
     for (const r of results) {
-      const cell = (x?: Row) => (x ? `${f1(x.m.p50)} / ${f1(x.m.p95)} ms (n=${x.m.n})` : '–');
       for (const s of STRATEGIES) {
         const a = r.rows.find((x) => x.op === 'summary groupBy=agency' && x.strategy.startsWith(s));
         const d = r.rows.find((x) => x.op === 'summary groupBy=day' && x.strategy.startsWith(s));
@@ -712,6 +748,16 @@ function report(o: Options, header: string[], results: SizeResult[], startedAt: 
       }
       const p = r.rows.find((x) => x.op.startsWith('summary groupBy=agency, '));
       if (p) out.push(`| ${num(r.size)} | counts, window ${p.op.split(', ')[1]} (per-day table) | ${cell(p)} | – | ${p.m.p95 < 100 ? 'met' : 'missed'} |`);
+    }
+    out.push('');
+    out.push('### Lists at a glance', '', '| records | strategy | overdue, limit 100: p50 / p95 | at-risk, 24 h: p50 / p95 |', '|---:|---|---:|---:|');
+    for (const r of results) {
+      for (const s of ['scan', 'counts'] as const) {
+        const ov = r.rows.find((x) => x.op === 'overdue list limit=100' && x.strategy.startsWith(s));
+        const ar = r.rows.find((x) => x.op === 'at-risk list, 24 h' && x.strategy.startsWith(s));
+        if (!ov && !ar) continue;
+        out.push(`| ${num(r.size)} | ${s} | ${cell(ov)} (${num(ov?.returned ?? 0)} items) | ${cell(ar)} (${num(ar?.returned ?? 0)} items) |`);
+      }
     }
     out.push('');
   }

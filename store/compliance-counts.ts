@@ -18,8 +18,13 @@
  * - `counts_month_YYYY_MM`: the month without the day (whole-month windows);
  * - `counts_byday_YYYY_MM`: day × stage × owner (grouping by day, stage,
  *   owner or month, filtered by stage at most);
+ * - `counts_open_YYYY_MM`: one document per due day, the open deadlines as
+ *   list items (the at-risk list);
  * - `counts_members_YYYY_MM`: the aggregator's state, each due day's member
- *   table (deadline id → version, dimensions, state) as `<day>@<rev>`.
+ *   table (deadline id → version, dimensions, state, list fields) as
+ *   `<day>@<rev>`;
+ * and `counts_overdue`, one document per due month, the overdue deadlines as
+ * list items (the overdue list).
  *
  * Exactness without transactions:
  * - the projection only inserts change records `<deadlineId>@<version>` next
@@ -35,6 +40,7 @@
  *   a change a writer never recorded).
  */
 import type { Db } from 'mongodb';
+import { addCalendarDays, localDate } from '../domain/calendar';
 import { isDuplicateKey } from './db';
 import type { DeadlineDoc } from './read-model';
 import {
@@ -61,15 +67,20 @@ export const COUNTS_COLLECTIONS = {
 } as const;
 
 const STATES: readonly DeadlineState[] = ['met_on_time', 'met_late', 'open', 'overdue'];
-type TableKind = 'days' | 'month' | 'byday' | 'members';
-const TABLE_NAME = /^counts_(days|month|byday|members)_\d{4}_\d{2}$/;
+type TableKind = 'days' | 'month' | 'byday' | 'members' | 'open';
+const TABLE_NAME = /^counts_(days|month|byday|members|open)_\d{4}_\d{2}$/;
+/** One document per due month: the overdue deadlines, for the overdue list. */
+const OVERDUE = 'counts_overdue';
 
 export function countsCollection(kind: TableKind, month: string): string {
   return `counts_${kind}_${month.replace('-', '_')}`;
 }
 
 /** A deadline record as the counts see it. */
-export type CountedRecord = SummaryRecord & Pick<DeadlineDoc, '_id' | 'version'>;
+export type CountedRecord = SummaryRecord & Pick<DeadlineDoc, '_id' | 'version' | 'dossierCode' | 'dueAt' | 'revisedDueAt' | 'startedAt'>;
+
+/** What the overdue and at-risk lists show of a deadline. */
+export type ListedDeadline = Pick<DeadlineDoc, '_id' | 'dossierCode' | 'stage' | 'owner' | 'agencyId' | 'procedureCode' | 'startedAt' | 'dueAt' | 'revisedDueAt' | 'state'>;
 
 /** What the projection inserts next to each deadline write. */
 export interface ChangeDoc {
@@ -80,12 +91,22 @@ export interface ChangeDoc {
   /** agencyId, procedureCode, stage, owner, district, Decision 766 outcome, joined by tabs. */
   key: string;
   state: DeadlineState;
+  /** What the deadline lists show beyond the key: dossier code, due, revised due and start (epoch ms, base 36), joined by tabs. */
+  item: string;
 }
 
-/** The dimensions a summary groups or filters on, and Decision 766's outcome, judged on the same record. */
+/** Tabs and newlines delimit the text tables: a free-text dimension (a district) carries them escaped. */
+const escapeField = (v: string): string => v.replace(/[\\\t\n]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\\\'));
+const unescapeField = (v: string): string => (v.includes('\\') ? v.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c)) : v);
+
+const ms36 = (d: Date | null | undefined): string => (d ? d.getTime().toString(36) : '');
+const fromMs36 = (s: string): Date | null => (s ? new Date(parseInt(s, 36)) : null);
+
+/** The dimensions a summary groups or filters on, Decision 766's outcome judged on the same record, and the list fields. */
 export function changeOf(d: CountedRecord): ChangeDoc {
-  const key = [d.agencyId, d.procedureCode, d.stage, d.owner, d.district, decision766Outcome(d)].join('\t');
-  return { _id: `${d._id}@${d.version}`, id: d._id, v: d.version, day: d.dueDay, key, state: d.state };
+  const key = [d.agencyId, d.procedureCode, d.stage, d.owner, d.district, decision766Outcome(d)].map(escapeField).join('\t');
+  const item = [escapeField(d.dossierCode), ms36(d.dueAt), ms36(d.revisedDueAt), ms36(d.startedAt)].join('\t');
+  return { _id: `${d._id}@${d.version}`, id: d._id, v: d.version, day: d.dueDay, key, state: d.state, item };
 }
 
 /** Inserts the change record of a deadline write; a retry or a duplicate is a no-op. */
@@ -151,7 +172,7 @@ function encode(rows: Map<string, number[]>): Table {
 
 function* decode(table: Table | null, width: number): Generator<{ dims: string[]; n: number[] }> {
   if (!table?.t) return;
-  const dict = table.dict.split('\t');
+  const dict = table.dict.split('\t').map(unescapeField);
   for (const line of table.t.split('\n')) {
     const f = line.split(' ');
     yield { dims: f.slice(0, width).map((c) => dict[Number(c)]!), n: f.slice(width).map(Number) };
@@ -180,8 +201,16 @@ interface MembersDoc {
   _id: string;
   day: string;
   rev: number;
-  /** `id \t v \t agency \t procedure \t stage \t owner \t district \t outcome \t state` lines. */
+  /** `id \t v \t agency \t procedure \t stage \t owner \t district \t outcome \t state \t dossier \t due \t revised \t started` lines. */
   m: string;
+}
+
+/** Deadlines of one list as `id \t agency \t procedure \t stage \t owner \t dossier \t due \t revised \t started` lines. */
+interface ItemsDoc {
+  _id: string;
+  /** For a day (`counts_open_*`): its members revision; for a month (`counts_overdue`): `day:rev` of its days. */
+  src: number | string;
+  items: string;
 }
 
 // ------------------------------------------------------------------ reads
@@ -203,16 +232,28 @@ export function monthsBetween(from: string, to: string): string[] {
   }
 }
 
-/** Which table a month of the window is read from. */
-export type CountsPath = 'month' | 'byday' | 'days';
+/**
+ * Which tables a month of the window is read from: the month table, day ×
+ * stage × owner, the included days, or (most of a month) the month table less
+ * the excluded days.
+ */
+export type CountsPath = 'month' | 'byday' | 'days' | 'month-less-days';
 
-/** The smallest table that answers the query for one month of its window. */
+function daysOf(month: string): string[] {
+  const last = Number(lastDayOf(month).slice(8));
+  return Array.from({ length: last }, (_, i) => `${month}-${String(i + 1).padStart(2, '0')}`);
+}
+
+/** The smallest reading that answers the query for one month of its window. */
 export function countsPathFor(q: SummaryQuery, month: string): CountsPath {
   const g = q.groupBy ?? 'agency';
   const needsDims = q.agencyId || q.procedureCode || g === 'agency' || g === 'procedure' || g === 'district';
   if (!needsDims) return 'byday';
-  if (q.from <= `${month}-01` && q.to >= lastDayOf(month) && g !== 'day') return 'month';
-  return 'days';
+  if (g === 'day') return 'days';
+  const days = daysOf(month);
+  const inWindow = days.filter((d) => d >= q.from && d <= q.to).length;
+  if (inWindow === days.length) return 'month';
+  return inWindow > days.length / 2 ? 'month-less-days' : 'days';
 }
 
 type Dims = Partial<Record<'agencyId' | 'procedureCode' | 'stage' | 'owner' | 'district' | 'day' | 'month', string>>;
@@ -234,39 +275,102 @@ export async function countsSummary(db: Db, q: SummaryQuery): Promise<Summary> {
       addToTally(totals, STATES[i]!, outcome, n[i]);
     }
   };
-  const full = (month: string, day: string | undefined, [agencyId, procedureCode, stage, owner, district, outcome]: string[]) => ({
-    dims: { agencyId, procedureCode, stage, owner, district, day, month },
-    outcome: outcome as Decision766Outcome,
-  });
+  const takeFull = (month: string, day: string | undefined, [agencyId, procedureCode, stage, owner, district, outcome]: string[], n: number[]) =>
+    take({ agencyId, procedureCode, stage, owner, district, day, month }, n, outcome as Decision766Outcome);
+  // One `_id` lookup per day: FerretDB decodes only the document it returns.
+  const dayDocs = (month: string, days: string[]) => Promise.all(days.map((day) => db.collection<DayDoc>(countsCollection('days', month)).findOne({ _id: day })));
+  const monthDoc = (month: string, table: 'month' | 'byday') => db.collection<MonthDoc>(countsCollection(table, month)).findOne({ _id: table });
+
   // Fetched concurrently, tallied in month order so the result never depends on timing.
   const months = monthsBetween(q.from, q.to);
   const tables = await Promise.all(
     months.map(async (month) => {
       const path = countsPathFor(q, month);
-      if (path === 'days') return { month, path, docs: await db.collection<DayDoc>(countsCollection('days', month)).find({ _id: { $gte: q.from, $lte: q.to } }).toArray() };
-      return { month, path, docs: [await db.collection<MonthDoc>(countsCollection(path, month)).findOne({ _id: path })] };
+      const days = daysOf(month);
+      const inWindow = (d: string) => d >= q.from && d <= q.to;
+      if (path === 'days') return { month, path, whole: null, days: await dayDocs(month, days.filter(inWindow)) };
+      if (path === 'month-less-days') {
+        const [whole, excluded] = await Promise.all([monthDoc(month, 'month'), dayDocs(month, days.filter((d) => !inWindow(d)))]);
+        return { month, path, whole, days: excluded };
+      }
+      return { month, path, whole: await monthDoc(month, path), days: [] };
     }),
   );
-  for (const { month, path, docs } of tables) {
-    for (const doc of docs) {
-      if (path === 'month') {
+  for (const { month, path, whole, days } of tables) {
+    if (path === 'month') {
+      for (const { dims, n } of decode(whole, 6)) takeFull(month, undefined, dims, n);
+    } else if (path === 'byday') {
+      for (const { dims: [day, stage, owner, outcome], n } of decode(whole, 4)) {
+        if (day! >= q.from && day! <= q.to) take({ day, stage, owner, month }, n, outcome as Decision766Outcome);
+      }
+    } else if (path === 'days') {
+      for (const doc of days) for (const { dims, n } of decode(doc, 6)) takeFull(month, doc!._id, dims, n);
+    } else {
+      // The month less the days outside the window: each day's rows are part of the month's.
+      const rows = new Map<string, { dims: string[]; n: number[] }>();
+      for (const { dims, n } of decode(whole, 6)) rows.set(dims.join('\t'), { dims, n });
+      for (const doc of days) {
         for (const { dims, n } of decode(doc, 6)) {
-          const r = full(month, undefined, dims);
-          take(r.dims, n, r.outcome);
-        }
-      } else if (path === 'byday') {
-        for (const { dims: [day, stage, owner, outcome], n } of decode(doc, 4)) {
-          if (day! >= q.from && day! <= q.to) take({ day, stage, owner, month }, n, outcome as Decision766Outcome);
-        }
-      } else {
-        for (const { dims, n } of decode(doc, 6)) {
-          const r = full(month, doc!._id, dims);
-          take(r.dims, n, r.outcome);
+          const row = rows.get(dims.join('\t'));
+          if (row) for (let i = 0; i < n.length; i++) row.n[i]! -= n[i]!;
         }
       }
+      // A row whose deadlines all fall on excluded days is not a group of the window.
+      for (const { dims, n } of rows.values()) if (n.some((x) => x > 0)) takeFull(month, undefined, dims, n);
     }
   }
   return summaryOf(groups, totals);
+}
+
+/** One list line back into what the lists show. */
+function listed(line: string, state: DeadlineState): ListedDeadline {
+  const [id, agencyId, procedureCode, stage, owner, dossierCode, due, revised, started] = line.split('\t').map(unescapeField) as [string, string, string, ListedDeadline['stage'], ListedDeadline['owner'], string, string, string, string];
+  return { _id: id, dossierCode, stage, owner, agencyId, procedureCode, startedAt: fromMs36(started)!, dueAt: fromMs36(due)!, revisedDueAt: fromMs36(revised), state };
+}
+
+const byDue = (a: ListedDeadline, b: ListedDeadline) => a.dueAt.getTime() - b.dueAt.getTime() || (a._id < b._id ? -1 : a._id > b._id ? 1 : 0);
+
+/**
+ * The overdue deadlines from the counts, oldest due first: the same answer as
+ * the scan (store/compliance.ts). Due months are read oldest first, each by
+ * `_id`, until the limit is met: every due of a month is before every due of
+ * the next (a deadline's month is that of its due day).
+ */
+export async function countsOverdue(db: Db, q: { stage?: string; agencyId?: string; limit: number }): Promise<ListedDeadline[]> {
+  const prefix = 'counts_month_';
+  const months = (await db.listCollections({}, { nameOnly: true }).toArray())
+    .map((c) => c.name)
+    .filter((n) => n.startsWith(prefix))
+    .map((n) => n.slice(prefix.length).replace('_', '-'))
+    .sort();
+  const out: ListedDeadline[] = [];
+  for (const month of months) {
+    if (out.length >= q.limit) break;
+    const doc = await db.collection<ItemsDoc>(OVERDUE).findOne({ _id: month });
+    for (const line of doc?.items ? doc.items.split('\n') : []) {
+      const d = listed(line, 'overdue');
+      if ((!q.stage || d.stage === q.stage) && (!q.agencyId || d.agencyId === q.agencyId)) out.push(d);
+    }
+  }
+  return out.sort(byDue).slice(0, q.limit);
+}
+
+/** The open deadlines due in (now, now + withinHours] from the counts, soonest first: the same answer as the scan. */
+export async function countsAtRisk(db: Db, q: { withinHours: number; now: number }): Promise<ListedDeadline[]> {
+  const until = q.now + q.withinHours * 3600_000;
+  // A due ends its local day (a 00:00 due belongs to the day before): every due in the window is on one of these days.
+  const days: string[] = [];
+  for (let day = localDate(q.now), last = localDate(until - 1); day <= last; day = addCalendarDays(day, 1)) days.push(day);
+  // One `_id` lookup per day: FerretDB decodes only the document it returns.
+  const docs = await Promise.all(days.map((day) => db.collection<ItemsDoc>(countsCollection('open', day.slice(0, 7))).findOne({ _id: day })));
+  const out: ListedDeadline[] = [];
+  for (const doc of docs) {
+    for (const line of doc?.items ? doc.items.split('\n') : []) {
+      const d = listed(line, 'open');
+      if (d.dueAt.getTime() > q.now && d.dueAt.getTime() <= until) out.push(d);
+    }
+  }
+  return out.sort(byDue);
 }
 
 // -------------------------------------------------------------- the writer
@@ -276,6 +380,13 @@ interface Member {
   day: string;
   key: string;
   state: DeadlineState;
+  item: string;
+}
+
+/** A member as a line of a deadline list (see ItemsDoc). */
+function listLine(id: string, m: Member): string {
+  const [agency, procedure, stage, owner] = m.key.split('\t');
+  return `${id}\t${agency}\t${procedure}\t${stage}\t${owner}\t${m.item}`;
 }
 
 /** Another aggregator wrote the same day revision: this one's state is stale and must be reloaded. */
@@ -323,7 +434,7 @@ export class CountsAggregator {
 
   /** Drops every counts table and the state (benchmarks and tests; the next verification builds them again). */
   async drop(): Promise<void> {
-    for (const name of [...(await this.tableNames()), COUNTS_COLLECTIONS.meta]) await this.db.collection(name).drop().catch(() => undefined);
+    for (const name of [...(await this.tableNames()), OVERDUE, COUNTS_COLLECTIONS.meta]) await this.db.collection(name).drop().catch(() => undefined);
     this.members.clear();
     this.days.clear();
     this.revs.clear();
@@ -347,7 +458,7 @@ export class CountsAggregator {
         this.revs.set(doc.day, doc.rev);
         this.daySet(doc.day);
         for (const line of doc.m ? doc.m.split('\n') : []) {
-          const [id, v, a, p, st, o, di, outcome, state] = line.split('\t') as [string, string, string, string, string, string, string, string, DeadlineState];
+          const [id, v, a, p, st, o, di, outcome, state, ...item] = line.split('\t') as [string, string, string, string, string, string, string, string, DeadlineState, ...string[]];
           const prev = this.members.get(id);
           // The same deadline in two days: a pass crashed during a move; the newer version wins.
           if (prev && prev.v >= Number(v)) {
@@ -355,25 +466,33 @@ export class CountsAggregator {
             continue;
           }
           if (prev) dirty.add(prev.day);
-          this.put(id, { v: Number(v), day: doc.day, key: [a, p, st, o, di, outcome].join('\t'), state });
+          this.put(id, { v: Number(v), day: doc.day, key: [a, p, st, o, di, outcome].join('\t'), state, item: item.join('\t') });
         }
       }
     }
     const counted = new Set<string>();
+    const listedDays = new Set<string>();
     for (const name of names.filter((n) => n.startsWith('counts_days_'))) {
       for (const doc of await this.db.collection<DayDoc>(name).find({}, { projection: { src: 1 } }).toArray()) {
         counted.add(doc._id);
         if (doc.src !== this.revs.get(doc._id)) dirty.add(doc._id);
       }
     }
-    for (const day of this.revs.keys()) if (!counted.has(day)) dirty.add(day);
+    for (const name of names.filter((n) => n.startsWith('counts_open_'))) {
+      for (const doc of await this.db.collection<ItemsDoc>(name).find({}, { projection: { src: 1 } }).toArray()) {
+        listedDays.add(doc._id);
+        if (doc.src !== this.revs.get(doc._id)) dirty.add(doc._id);
+      }
+    }
+    for (const day of this.revs.keys()) if (!counted.has(day) || !listedDays.has(day)) dirty.add(day);
+    const overdueSrc = new Map((await this.db.collection<ItemsDoc>(OVERDUE).find({}, { projection: { src: 1 } }).toArray()).map((d) => [d._id, d.src]));
     const staleMonths = new Set<string>();
     for (const month of new Set([...this.revs.keys()].map((d) => d.slice(0, 7)))) {
       const docs = await Promise.all([
         this.db.collection<MonthDoc>(countsCollection('month', month)).findOne({ _id: 'month' }, { projection: { src: 1 } }),
         this.db.collection<MonthDoc>(countsCollection('byday', month)).findOne({ _id: 'byday' }, { projection: { src: 1 } }),
       ]);
-      if (docs.some((d) => d?.src !== this.monthSrc(month))) staleMonths.add(month);
+      if (docs.some((d) => d?.src !== this.monthSrc(month)) || overdueSrc.get(month) !== this.monthSrc(month)) staleMonths.add(month);
     }
     await this.flush(dirty, staleMonths);
     return { days: this.revs.size, healed: dirty.size + staleMonths.size };
@@ -399,7 +518,7 @@ export class CountsAggregator {
       const prev = this.members.get(c.id);
       if (prev && prev.v >= c.v) continue;
       if (prev) dirty.add(prev.day);
-      dirty.add(this.put(c.id, { v: c.v, day: c.day, key: c.key, state: c.state }));
+      dirty.add(this.put(c.id, { v: c.v, day: c.day, key: c.key, state: c.state, item: c.item }));
       this.touched?.add(c.id);
       applied++;
     }
@@ -432,15 +551,12 @@ export class CountsAggregator {
           if (this.touched.has(r._id)) continue;
           const c = changeOf(r);
           const prev = this.members.get(c.id);
-          if (prev && prev.v === c.v && prev.day === c.day && prev.key === c.key && prev.state === c.state) continue;
+          if (prev && prev.v === c.v && prev.day === c.day && prev.key === c.key && prev.state === c.state && prev.item === c.item) continue;
           if (prev) dirty.add(prev.day);
-          dirty.add(this.put(c.id, { v: c.v, day: c.day, key: c.key, state: c.state }));
+          dirty.add(this.put(c.id, { v: c.v, day: c.day, key: c.key, state: c.state, item: c.item }));
           corrected++;
         }
-        if (dirty.size) {
-          daysWritten += await this.flush(dirty);
-          dirty.clear();
-        }
+        // Corrections are written once at the end: a day touched by every batch is then written once, not once per batch.
         await opts.between?.();
       }
       // A member the read never saw had no record when the read began (a record that existed is
@@ -482,7 +598,7 @@ export class CountsAggregator {
     const rev = this.revs.get(day)!;
     const lines = [...(this.days.get(day) ?? [])].sort().map((id) => {
       const m = this.members.get(id)!;
-      return `${id}\t${m.v}\t${m.key}\t${m.state}`;
+      return `${id}\t${m.v}\t${m.key}\t${m.state}\t${m.item}`;
     });
     return { _id: `${day}@${rev}`, day, rev, m: lines.join('\n') };
   }
@@ -496,6 +612,16 @@ export class CountsAggregator {
     return { _id: day, src: this.revs.get(day)!, ...encode(rows) };
   }
 
+  /** The day's open deadlines, for the at-risk list. */
+  private openDoc(day: string): ItemsDoc {
+    const lines: string[] = [];
+    for (const id of [...(this.days.get(day) ?? [])].sort()) {
+      const m = this.members.get(id)!;
+      if (m.state === 'open') lines.push(listLine(id, m));
+    }
+    return { _id: day, src: this.revs.get(day)!, items: lines.join('\n') };
+  }
+
   private monthSrc(month: string): string {
     return [...this.revs.entries()]
       .filter(([d]) => d.startsWith(month))
@@ -504,14 +630,16 @@ export class CountsAggregator {
       .join(',');
   }
 
-  /** The month's two roll-ups, derived from its members. */
+  /** The month's two roll-ups and its overdue deadlines, derived from its members. */
   private async writeMonth(month: string): Promise<void> {
     const all = new Map<string, number[]>();
     const byDay = new Map<string, number[]>();
+    const overdue: string[] = [];
     for (const [day, ids] of this.days) {
       if (!day.startsWith(month)) continue;
       for (const id of ids) {
         const m = this.members.get(id)!;
+        if (m.state === 'overdue') overdue.push(listLine(id, m));
         bump(all, m.key, m.state);
         const [, , stage, owner, , outcome] = m.key.split('\t');
         bump(byDay, `${day}\t${stage}\t${owner}\t${outcome}`, m.state);
@@ -520,6 +648,7 @@ export class CountsAggregator {
     const src = this.monthSrc(month);
     await this.db.collection<MonthDoc>(countsCollection('month', month)).replaceOne({ _id: 'month' }, { src, ...encode(all) }, { upsert: true });
     await this.db.collection<MonthDoc>(countsCollection('byday', month)).replaceOne({ _id: 'byday' }, { src, ...encode(byDay) }, { upsert: true });
+    await this.db.collection<ItemsDoc>(OVERDUE).replaceOne({ _id: month }, { src, items: overdue.sort().join('\n') }, { upsert: true });
   }
 
   /**
@@ -544,6 +673,7 @@ export class CountsAggregator {
       }
       if (written === crashAfterDays) throw new Error(`injected fault: crash after ${written} days and the next day's members, before its counts`);
       await this.db.collection<DayDoc>(countsCollection('days', month)).replaceOne({ _id: day }, this.dayDoc(day), { upsert: true });
+      await this.db.collection<ItemsDoc>(countsCollection('open', month)).replaceOne({ _id: day }, this.openDoc(day), { upsert: true });
       if (previous) await members.deleteOne({ _id: `${day}@${previous}` });
       written++;
     }

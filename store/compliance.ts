@@ -10,10 +10,10 @@
  */
 import type { Db, Filter } from 'mongodb';
 import type { Stage } from '../domain/dossier';
-import { countsReady, countsSummary, type CountedRecord } from './compliance-counts';
+import { countsAtRisk, countsOverdue, countsReady, countsSummary, type CountedRecord, type ListedDeadline } from './compliance-counts';
 import { COLLECTIONS } from './db';
 import type { DeadlineDoc, DossierDoc } from './read-model';
-import { summarize, type SummaryQuery, type Summary, type SummaryRecord } from './tally';
+import { summarize, type SummaryQuery, type Summary } from './tally';
 
 export * from './tally';
 
@@ -38,14 +38,14 @@ const RECORD_FIELDS = {
   owner: 1,
   district: 1,
   dueAt: 1,
+  revisedDueAt: 1,
+  startedAt: 1,
   dueDay: 1,
   dueMonth: 1,
   completedAt: 1,
   multipleSupplementRequests: 1,
   indexDueAt: 1,
 } as const;
-
-type FetchedRecord = SummaryRecord & Pick<DeadlineDoc, '_id' | 'dossierCode' | 'dueAt' | 'version'>;
 
 /**
  * The summary computed from the deadline records themselves. `dueDay` is the
@@ -58,7 +58,7 @@ export async function scanSummary(db: Db, q: SummaryQuery): Promise<Summary> {
   if (q.stage) filter.stage = q.stage;
   if (q.agencyId) filter.agencyId = q.agencyId;
   if (q.procedureCode) filter.procedureCode = q.procedureCode;
-  const records = (await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find(filter, { projection: RECORD_FIELDS }).toArray()) as unknown as FetchedRecord[];
+  const records = (await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find(filter, { projection: RECORD_FIELDS }).toArray()) as unknown as CountedRecord[];
   return summarize(await withLegacyIndexDue(db, records), q.groupBy ?? 'agency');
 }
 
@@ -68,9 +68,9 @@ export async function scanSummary(db: Db, q: SummaryQuery): Promise<Summary> {
  */
 export async function* countedRecords(db: Db, batchSize = 1000): AsyncGenerator<CountedRecord[]> {
   const cursor = db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({}, { projection: RECORD_FIELDS, batchSize });
-  let batch: FetchedRecord[] = [];
+  let batch: CountedRecord[] = [];
   for await (const doc of cursor) {
-    batch.push(doc as unknown as FetchedRecord);
+    batch.push(doc as unknown as CountedRecord);
     if (batch.length === batchSize) {
       yield await withLegacyIndexDue(db, batch);
       batch = [];
@@ -84,8 +84,8 @@ export async function* countedRecords(db: Db, batchSize = 1000): AsyncGenerator<
  * supplement request has the due itself as its index due. Only resolved
  * records with at most one request need it, so the lookup is rare.
  */
-async function withLegacyIndexDue(db: Db, records: FetchedRecord[]): Promise<FetchedRecord[]> {
-  const legacy = (r: FetchedRecord) => r.stage === 'processing' && r.indexDueAt === undefined && r.completedAt && !r.multipleSupplementRequests;
+async function withLegacyIndexDue(db: Db, records: CountedRecord[]): Promise<CountedRecord[]> {
+  const legacy = (r: CountedRecord) => r.stage === 'processing' && r.indexDueAt === undefined && r.completedAt && !r.multipleSupplementRequests;
   const codes = [...new Set(records.filter(legacy).map((r) => r.dossierCode))];
   if (!codes.length) return records;
   const dossiers = await db
@@ -102,8 +102,12 @@ export interface OverdueQuery {
   limit: number;
 }
 
-/** Deadlines in state `overdue`, oldest `dueAt` first. */
-export async function overdueDeadlines(db: Db, q: OverdueQuery): Promise<DeadlineDoc[]> {
+/** Deadlines in state `overdue`, oldest `dueAt` first: from the counts once built (store/compliance-counts.ts), else from the records. */
+export async function overdueDeadlines(db: Db, q: OverdueQuery): Promise<ListedDeadline[]> {
+  return (await countsReady(db)) ? countsOverdue(db, q) : scanOverdue(db, q);
+}
+
+export async function scanOverdue(db: Db, q: OverdueQuery): Promise<ListedDeadline[]> {
   const filter: Filter<DeadlineDoc> = { state: 'overdue' };
   if (q.stage) filter.stage = q.stage;
   if (q.agencyId) filter.agencyId = q.agencyId;
@@ -121,8 +125,12 @@ export interface AtRiskQuery {
   now: number;
 }
 
-/** Open deadlines with `dueAt` in (now, now + withinHours], soonest first. */
-export async function atRiskDeadlines(db: Db, q: AtRiskQuery): Promise<DeadlineDoc[]> {
+/** Open deadlines with `dueAt` in (now, now + withinHours], soonest first: from the counts once built, else from the records. */
+export async function atRiskDeadlines(db: Db, q: AtRiskQuery): Promise<ListedDeadline[]> {
+  return (await countsReady(db)) ? countsAtRisk(db, q) : scanAtRisk(db, q);
+}
+
+export async function scanAtRisk(db: Db, q: AtRiskQuery): Promise<ListedDeadline[]> {
   return db
     .collection<DeadlineDoc>(COLLECTIONS.deadlines)
     .find({ state: 'open', dueAt: { $gt: new Date(q.now), $lte: new Date(q.now + q.withinHours * 3600_000) } })

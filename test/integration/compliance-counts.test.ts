@@ -7,16 +7,19 @@
  */
 import type { Db, MongoClient } from 'mongodb';
 import { dueDay } from '../../domain/calendar';
-import { countedRecords, scanSummary, summarize, type GroupBy, type SummaryQuery } from '../../store/compliance';
+import { countedRecords, scanAtRisk, scanOverdue, scanSummary, summarize, type GroupBy, type SummaryQuery } from '../../store/compliance';
 import {
   CountsAggregator,
   CountsConflictError,
   countsCollection,
+  countsAtRisk,
+  countsOverdue,
   countsPathFor,
   countsReady,
   countsSummary,
   COUNTS_COLLECTIONS,
   type CountedRecord,
+  type ListedDeadline,
 } from '../../store/compliance-counts';
 import { COLLECTIONS } from '../../store/db';
 import { writeDeadline, type DeadlineDoc } from '../../store/read-model';
@@ -47,7 +50,8 @@ function prng(seed: number) {
 
 const AGENCIES = ['HL-UBND', 'HL-TNMT', 'QN-STP'] as const;
 const PROCEDURES = ['1.001234', '2.000488', '2.000720'] as const;
-const DISTRICTS = ['Hạ Long', 'Cẩm Phả'] as const;
+// A district is free text: tabs, newlines and backslashes must not break the counts' text tables.
+const DISTRICTS = ['Hạ Long', 'Cẩm Phả', 'Vân\tĐồn\nkhu 3 \\ xã \\t'] as const;
 const STAGES = [
   ['pickup', 'post'],
   ['handoff', 'post'],
@@ -100,6 +104,7 @@ const WINDOWS = [
   { from: '2026-03-01', to: '2026-03-31' }, // a whole month
   { from: '2026-02-01', to: '2026-04-30' }, // three whole months
   { from: '2026-03-02', to: '2026-03-10' }, // part of a month
+  { from: '2026-03-03', to: '2026-03-29' }, // most of a month
   { from: '2026-02-27', to: '2026-04-03' }, // edges of two months around a whole one
   { from: '2026-03-15', to: '2026-03-15' }, // one day
 ];
@@ -123,8 +128,27 @@ async function expectCountsExact(truth: DeadlineDoc[]): Promise<void> {
     paths.add(countsPathFor(q, q.from.slice(0, 7)));
   }
   // Every table the reader can choose was read.
-  expect([...paths].sort()).toEqual(['byday', 'days', 'month']);
+  expect([...paths].sort()).toEqual(['byday', 'days', 'month', 'month-less-days']);
   for (const q of [QUERIES[0]!, QUERIES.at(-1)!]) expect(await countsSummary(db, q)).toEqual(await scanSummary(db, q));
+
+  // The lists: what they show of each deadline, in their order.
+  const shown = (ds: ListedDeadline[]) =>
+    ds.map((d) => ({ id: d._id, code: d.dossierCode, stage: d.stage, owner: d.owner, agency: d.agencyId, procedure: d.procedureCode, started: d.startedAt, due: d.dueAt, revised: d.revisedDueAt, state: d.state }));
+  const byDue = (a: DeadlineDoc, b: DeadlineDoc) => a.dueAt.getTime() - b.dueAt.getTime() || (a._id < b._id ? -1 : 1);
+  for (const q of [{ limit: 1000 }, { limit: 5 }, { stage: 'processing' as const, limit: 1000 }, { agencyId: 'QN-STP', limit: 7 }, { stage: 'pickup' as const, agencyId: 'HL-UBND', limit: 1000 }]) {
+    const want = truth.filter((d) => d.state === 'overdue' && (!q.stage || d.stage === q.stage) && (!('agencyId' in q) || d.agencyId === q.agencyId)).sort(byDue).slice(0, q.limit);
+    if (!q.stage) expect(want.length).toBeGreaterThan(0);
+    expect({ q, list: shown(await countsOverdue(db, q)) }).toEqual({ q, list: shown(want) });
+  }
+  expect(shown(await countsOverdue(db, { limit: 50 }))).toEqual(shown(await scanOverdue(db, { limit: 50 })));
+  // From a due instant (excluded) to one a day later (included); over a month end; the longest window.
+  for (const [from, withinHours] of [['2026-03-10T10:00:00+07:00', 24], ['2026-03-27T16:30:00+07:00', 120], ['2026-02-14T00:00:00+07:00', 720], ['2026-03-31T23:59:00+07:00', 1]] as const) {
+    const now = Date.parse(from);
+    const want = truth.filter((d) => d.state === 'open' && d.dueAt.getTime() > now && d.dueAt.getTime() <= now + withinHours * 3600_000).sort(byDue);
+    expect({ from, withinHours, list: shown(await countsAtRisk(db, { now, withinHours })) }).toEqual({ from, withinHours, list: shown(want) });
+    if (withinHours === 720) expect(want.length).toBeGreaterThan(0);
+    if (withinHours === 24) expect(shown(await countsAtRisk(db, { now, withinHours }))).toEqual(shown(await scanAtRisk(db, { now, withinHours })));
+  }
 }
 
 async function drain(agg: CountsAggregator): Promise<number> {

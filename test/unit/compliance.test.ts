@@ -1,4 +1,5 @@
 import { decision766Outcome, GROUP_BYS, summarize, type SummaryRecord } from '../../store/compliance';
+import { countsPathFor, monthsBetween } from '../../store/compliance-counts';
 import { counts, idx, NONE_RESOLVED } from '../support/compliance-figures';
 
 const at = (s: string) => new Date(s);
@@ -177,5 +178,38 @@ describe('Decision 766 judgement', () => {
       { key: 'QN-STP', ...counts(3, 2, 0, 0, 1, 2 / 3, idx(1, 1, 0, 1, 1)) },
     ]);
     expect(s.totals).toEqual(counts(7, 6, 0, 0, 1, 6 / 7, idx(4, 2, 2, 1 / 2, 1)));
+  });
+});
+
+describe('the counts: which months and which table a window reads', () => {
+  test('months between two days, across a year end', () => {
+    expect(monthsBetween('2025-11-30', '2026-02-01')).toEqual(['2025-11', '2025-12', '2026-01', '2026-02']);
+    expect(monthsBetween('2026-03-15', '2026-03-15')).toEqual(['2026-03']);
+  });
+
+  test('a whole month by any dimension reads the month table; most of one, the month less the other days; a few days, those days', () => {
+    const march = { from: '2026-03-01', to: '2026-03-31' };
+    expect(countsPathFor({ ...march, groupBy: 'agency' }, '2026-03')).toBe('month');
+    expect(countsPathFor({ ...march, groupBy: 'district', stage: 'processing' }, '2026-03')).toBe('month');
+    expect(countsPathFor({ from: '2026-03-02', to: '2026-03-31', groupBy: 'agency' }, '2026-03')).toBe('month-less-days');
+    // 16 of 31 days is most of the month; 15 is not.
+    expect(countsPathFor({ from: '2026-03-16', to: '2026-04-30', groupBy: 'agency' }, '2026-03')).toBe('month-less-days');
+    expect(countsPathFor({ from: '2026-03-17', to: '2026-04-30', groupBy: 'agency' }, '2026-03')).toBe('days');
+    // February 2028 has 29 days.
+    expect(countsPathFor({ from: '2028-02-01', to: '2028-02-28', groupBy: 'procedure' }, '2028-02')).toBe('month-less-days');
+    expect(countsPathFor({ from: '2028-02-01', to: '2028-02-29', groupBy: 'procedure' }, '2028-02')).toBe('month');
+    // The middle month of a longer window is whole, its edges are not.
+    const q = { from: '2026-02-20', to: '2026-04-10', groupBy: 'agency' as const };
+    expect(['2026-02', '2026-03', '2026-04'].map((m) => countsPathFor(q, m))).toEqual(['days', 'month', 'days']);
+  });
+
+  test('by day, stage, owner or month with at most a stage filter reads day × stage × owner; by day with an agency, the per-day table', () => {
+    const march = { from: '2026-03-01', to: '2026-03-31' };
+    for (const groupBy of ['day', 'stage', 'owner', 'month'] as const) {
+      expect(countsPathFor({ ...march, groupBy }, '2026-03')).toBe('byday');
+      expect(countsPathFor({ from: '2026-03-05', to: '2026-03-09', groupBy, stage: 'delivery' }, '2026-03')).toBe('byday');
+    }
+    expect(countsPathFor({ ...march, groupBy: 'day', agencyId: 'HL-UBND' }, '2026-03')).toBe('days');
+    expect(countsPathFor({ ...march, groupBy: 'stage', procedureCode: '2.000720' }, '2026-03')).toBe('month');
   });
 });

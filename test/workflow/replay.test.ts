@@ -1,8 +1,10 @@
 /**
- * Replays recorded histories of finished dossiers against the current
- * workflow code: any nondeterminism (a change that would break running
- * workflows on deploy) fails here. Histories are recorded by the workflow
- * tests with `RECORD_HISTORIES=1` (see WorkflowHarness.recordHistory).
+ * Replays recorded histories of finished dossiers and of the housekeeping
+ * workflows against the current workflow code: any nondeterminism (a change
+ * that would break running workflows on deploy) fails here. Dossier histories
+ * are recorded by the workflow tests with `RECORD_HISTORIES=1` (see
+ * WorkflowHarness.recordHistory); housekeeping ones by
+ * scripts/record-housekeeping-histories.ts.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
