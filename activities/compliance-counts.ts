@@ -1,6 +1,9 @@
 import { Context, log } from '@temporalio/activity';
-import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
+import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { Db } from 'mongodb';
+import type * as workflows from '../workflows';
+import type { ComplianceCountsInput } from '../workflows/compliance';
 import { countedRecords } from '../store/compliance';
 import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
 
@@ -18,18 +21,50 @@ export interface CountsRunResult {
   corrected: number;
 }
 
+const COUNTS_WORKFLOW: keyof typeof workflows = 'complianceCountsWorkflow';
+
+export interface CountsAggregatorSettings {
+  workflowId: string;
+  taskQueue: string;
+  passIntervalMs: number;
+  runForMinutes?: number;
+}
+
+/**
+ * Starts the compliance counts' aggregator unless it is already running (one
+ * workflow under a fixed id: a running one is kept as it is, a terminated or
+ * failed one is started again); returns the running chain's first run id.
+ */
+export async function ensureCountsAggregator(client: Client, s: CountsAggregatorSettings): Promise<string> {
+  const args: [ComplianceCountsInput] = [{ passIntervalMs: s.passIntervalMs, ...(s.runForMinutes ? { runForMinutes: s.runForMinutes } : {}) }];
+  const handle = await client.workflow.start(COUNTS_WORKFLOW, {
+    workflowId: s.workflowId,
+    taskQueue: s.taskQueue,
+    args,
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+  return handle.firstExecutionRunId;
+}
+
 /**
  * The compliance counts' single writer (store/compliance-counts.ts), as one
  * long activity: it loads the members, verifies them against the deadline
  * records when they were never built or when asked to, then applies change
  * records every `passIntervalMs`, heartbeating, until `runForMs` is up.
  */
-export function createComplianceCountsActivities(deps: { db: Db }) {
+export function createComplianceCountsActivities(deps: {
+  db: Db;
+  /** With both, a verification request also starts the aggregator if it is not running (someone terminated it). */
+  temporal?: Client;
+  aggregator?: CountsAggregatorSettings;
+}) {
   const requests = deps.db.collection<{ _id: string; reason: string }>(COUNTS_COLLECTIONS.requests);
   return {
     /** Idempotent: one request per id; the aggregator serves it at its next pass. */
     async requestComplianceCountsVerification(input: { requestId: string; reason: string }): Promise<void> {
       await requestCountsVerification(deps.db, input.reason, input.requestId);
+      if (deps.temporal && deps.aggregator) await ensureCountsAggregator(deps.temporal, deps.aggregator);
     },
 
     async maintainComplianceCounts(input: CountsRunInput): Promise<CountsRunResult> {

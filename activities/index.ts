@@ -5,7 +5,7 @@ import { writeProjection } from '../store/read-model';
 import { ReferenceData } from '../store/reference-data';
 import { createAgencyActivities } from './agency';
 import { createComplianceActivities } from './compliance';
-import { createComplianceCountsActivities } from './compliance-counts';
+import { createComplianceCountsActivities, type CountsAggregatorSettings } from './compliance-counts';
 import { createCourierJobActivities } from './courier-jobs';
 import type { Fetch } from './http';
 import { createOutboxActivities } from './outbox';
@@ -21,6 +21,8 @@ export interface ActivityDeps {
   fetch?: Fetch;
   /** Reads dossier workflows' views for the reconciliation pass; without it that activity fails (non-retryable). */
   temporal?: Client;
+  /** The compliance counts' aggregator, which the reconciliation starts again if it is not running (with `temporal`). */
+  countsAggregator?: CountsAggregatorSettings;
 }
 
 /** Every activity the workflows run (dossier, compliance snapshot and counts, reconciliation), built from the clients they need. */
@@ -34,7 +36,7 @@ export function createActivities(deps: ActivityDeps) {
     ...createPaymentActivities({ db: deps.db, fetch: fetchImpl, gatewayUrl: deps.paymentGatewayUrl, gatewayApiKey: deps.paymentGatewayApiKey }),
     ...createOutboxActivities({ db: deps.db, fetch: fetchImpl, webhookUrl: deps.notifyWebhookUrl }),
     ...createComplianceActivities({ db: deps.db, refs }),
-    ...createComplianceCountsActivities({ db: deps.db }),
+    ...createComplianceCountsActivities({ db: deps.db, temporal: deps.temporal, aggregator: deps.countsAggregator }),
     ...createReconcileActivities({ db: deps.db, temporal: deps.temporal }),
     async projectDossier(input: { view: DossierView }): Promise<{ written: boolean }> {
       return writeProjection(deps.db, input.view);

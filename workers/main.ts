@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo, ensureIndexes } from '../store/db';
-import { ensureCountsAggregator } from './counts';
+import { ensureCountsAggregator } from '../activities/compliance-counts';
 import { ensureSchedules, scheduleSettings } from './schedules';
 import { temporalConnectionOptions } from './temporal-connection';
 import { createDossierWorker } from './worker';
@@ -30,12 +30,13 @@ async function main(): Promise<void> {
       (err: Error) => console.error(`worker: cannot create or update the schedules: ${err.message}`),
     );
   }
-  // The summary reads the counts this workflow keeps; a failure is logged, and the next start tries again.
-  await ensureCountsAggregator(temporal, {
+  const countsAggregator = {
     workflowId: config.COMPLIANCE_COUNTS_WORKFLOW_ID,
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     passIntervalMs: config.COMPLIANCE_COUNTS_PASS_INTERVAL_MS,
-  }).then(
+  };
+  // The summary reads the counts this workflow keeps; a failure is logged, and the next start or reconciliation pass tries again.
+  await ensureCountsAggregator(temporal, countsAggregator).then(
     (runId) => console.log(`worker: compliance counts aggregator ${config.COMPLIANCE_COUNTS_WORKFLOW_ID} running (chain ${runId})`),
     (err: Error) => console.error(`worker: cannot start the compliance counts aggregator: ${err.message}`),
   );
@@ -48,6 +49,7 @@ async function main(): Promise<void> {
     paymentGatewayApiKey: config.PAYMENT_GATEWAY_API_KEY,
     notifyWebhookUrl: config.NOTIFY_WEBHOOK_URL,
     temporal,
+    countsAggregator,
   });
   console.log(`worker: polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
   // Worker.run() shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish).

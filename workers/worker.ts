@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createActivities } from '../activities';
+import type { CountsAggregatorSettings } from '../activities/compliance-counts';
 
 export interface DossierWorkerDeps {
   connection: NativeConnection;
@@ -13,6 +14,8 @@ export interface DossierWorkerDeps {
   notifyWebhookUrl?: string;
   /** For the reconciliation activity, which reads dossier views by query; optional for workers that only run dossiers. */
   temporal?: Client;
+  /** The compliance counts' aggregator, kept running by the reconciliation too. */
+  countsAggregator?: CountsAggregatorSettings;
   /** Tests pass a pre-built bundle so the workflow code is bundled once. */
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between tasks (SDK default when absent); 0 replays every task from history. */
@@ -32,6 +35,7 @@ export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Work
       paymentGatewayApiKey: deps.paymentGatewayApiKey,
       notifyWebhookUrl: deps.notifyWebhookUrl,
       temporal: deps.temporal,
+      countsAggregator: deps.countsAggregator,
     }),
   });
 }

@@ -2,7 +2,8 @@
  * Read-model housekeeping: the daily compliance snapshot and the
  * reconciliation pass, run by Temporal Schedules (workers/schedules.ts), and
  * the compliance counts' aggregator, one long-lived workflow per deployment
- * (workers/counts.ts). The work is in activities.
+ * (started by the worker, activities/compliance-counts.ts). The work is in
+ * activities.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { ApplicationFailure, continueAsNew, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';

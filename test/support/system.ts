@@ -11,7 +11,7 @@ import { ApiMetrics } from '../../api/metrics';
 import type { Role } from '../../domain/types';
 import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
 import { COUNTS_COLLECTIONS, requestCountsVerification } from '../../store/compliance-counts';
-import { ensureCountsAggregator } from '../../workers/counts';
+import { ensureCountsAggregator } from '../../activities/compliance-counts';
 import { createDossierWorker } from '../../workers/worker';
 import { freshDatabase } from './mongo';
 

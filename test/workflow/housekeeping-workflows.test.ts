@@ -16,7 +16,7 @@ import { COLLECTIONS } from '../../store/db';
 import { writeProjection } from '../../store/read-model';
 import { SNAPSHOTS_COLLECTION, type ComplianceSnapshot } from '../../store/snapshots';
 import type { ReconcileResult } from '../../workflows/compliance';
-import { ensureCountsAggregator } from '../../workers/counts';
+import { ensureCountsAggregator } from '../../activities/compliance-counts';
 import { createDossierWorker } from '../../workers/worker';
 import { marchScenario } from '../support/domain-views';
 import { MaintenanceWorker } from '../support/maintenance';
@@ -199,5 +199,31 @@ describe('complianceCountsWorkflow', () => {
     const again = await ensureCountsAggregator(temporal, settings);
     expect(again).not.toBe(chain);
     await temporal.workflow.getHandle(settings.workflowId).terminate('test done');
+  });
+
+  test('a reconciliation pass starts the aggregator again when someone terminated it', async () => {
+    const settings = { workflowId: `counts-${randomUUID()}`, taskQueue: maintenance.taskQueue, passIntervalMs: 100 };
+    const first = await ensureCountsAggregator(temporal, settings);
+    await temporal.workflow.getHandle(settings.workflowId).terminate('by an operator, by mistake');
+    // A maintenance worker as the worker process builds it: with the aggregator's settings.
+    const taskQueue = `reconcile-${randomUUID()}`;
+    const worker = await createDossierWorker({
+      connection: nativeConnection,
+      namespace: 'default',
+      taskQueue,
+      db,
+      paymentGatewayUrl: 'http://127.0.0.1:9',
+      temporal,
+      countsAggregator: settings,
+      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    });
+    await worker.runUntil(run('reconcileReadModelWorkflow', [{}], taskQueue));
+    const running = await temporal.workflow.getHandle(settings.workflowId).describe();
+    try {
+      expect(running.status.name).toBe('RUNNING');
+      expect(running.runId).not.toBe(first);
+    } finally {
+      await temporal.workflow.getHandle(settings.workflowId).terminate('test done');
+    }
   });
 });
