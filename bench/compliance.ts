@@ -25,7 +25,7 @@ import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import { REPO_ROOT, startFerretDB, toolPaths } from '../scripts/servers';
-import { scanAtRisk, scanOverdue, scanSummary, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
+import { GROUP_FIELD, scanAtRisk, scanOverdue, scanSummary, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
 import { CountsAggregator, countsAtRisk, countsOverdue, countsPathFor, countsSummary, monthsBetween, recordDeadlineChange, type CountedRecord, type ListedDeadline } from '../store/compliance-counts';
 import { COLLECTIONS, ensureIndexes } from '../store/db';
 import type { DeadlineDoc } from '../store/read-model';
@@ -172,16 +172,6 @@ async function timed<T>(fn: () => Promise<T>): Promise<{ ms: number; value: T }>
 }
 
 // ---------------------------------------------------------------- strategies
-
-const GROUP_FIELD: Record<GroupBy, keyof DeadlineDoc> = {
-  agency: 'agencyId',
-  procedure: 'procedureCode',
-  stage: 'stage',
-  owner: 'owner',
-  district: 'district',
-  day: 'dueDay',
-  month: 'dueMonth',
-};
 
 /**
  * $match + $group $sum in FerretDB, then the same summarize() over one

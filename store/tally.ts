@@ -11,7 +11,7 @@ export const GROUP_BYS = ['agency', 'procedure', 'stage', 'owner', 'district', '
 export type GroupBy = (typeof GROUP_BYS)[number];
 
 /** The deadline field each grouping reads. */
-const GROUP_FIELD = {
+export const GROUP_FIELD = {
   agency: 'agencyId',
   procedure: 'procedureCode',
   stage: 'stage',

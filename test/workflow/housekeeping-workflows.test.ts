@@ -17,7 +17,7 @@ import { writeProjection } from '../../store/read-model';
 import { SNAPSHOTS_COLLECTION, type ComplianceSnapshot } from '../../store/snapshots';
 import type { ReconcileResult } from '../../workflows/compliance';
 import { ensureCountsAggregator } from '../../activities/compliance-counts';
-import { createDossierWorker } from '../../workers/worker';
+import { createDossierWorker, type DossierWorkerDeps } from '../../workers/worker';
 import { marchScenario } from '../support/domain-views';
 import { MaintenanceWorker } from '../support/maintenance';
 import { freshDatabase } from '../support/mongo';
@@ -51,6 +51,17 @@ afterAll(async () => {
 
 const run = <T>(workflowType: string, args: unknown[], taskQueue = maintenance.taskQueue): Promise<T> =>
   temporal.workflow.execute(workflowType, { taskQueue, workflowId: `${workflowType}-${randomUUID()}`, args });
+/** A worker of its own on the run's database (no dossier runs there: the gateway URL is never called). */
+const workerOn = (taskQueue: string, extra: Pick<DossierWorkerDeps, 'temporal' | 'countsAggregator'>) =>
+  createDossierWorker({
+    connection: nativeConnection,
+    namespace: 'default',
+    taskQueue,
+    db,
+    paymentGatewayUrl: 'http://127.0.0.1:9',
+    workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+    ...extra,
+  });
 const snapshot = (day: string) => db.collection<ComplianceSnapshot>(SNAPSHOTS_COLLECTION).findOne({ _id: day });
 
 describe('complianceSnapshotWorkflow', () => {
@@ -144,14 +155,7 @@ describe('reconcileReadModelWorkflow', () => {
 
   test('a worker without a Temporal client refuses the pass instead of guessing', async () => {
     const taskQueue = `no-client-${randomUUID()}`;
-    const worker = await createDossierWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      db,
-      paymentGatewayUrl: 'http://127.0.0.1:9',
-      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
-    });
+    const worker = await workerOn(taskQueue, {});
     const failed = worker.runUntil(run('reconcileReadModelWorkflow', [{}], taskQueue));
     await expect(failed).rejects.toBeInstanceOf(WorkflowFailedError);
     await expect(failed).rejects.toMatchObject({ cause: { cause: { type: 'ReconcileUnavailable' } } });
@@ -207,16 +211,7 @@ describe('complianceCountsWorkflow', () => {
     await temporal.workflow.getHandle(settings.workflowId).terminate('by an operator, by mistake');
     // A maintenance worker as the worker process builds it: with the aggregator's settings.
     const taskQueue = `reconcile-${randomUUID()}`;
-    const worker = await createDossierWorker({
-      connection: nativeConnection,
-      namespace: 'default',
-      taskQueue,
-      db,
-      paymentGatewayUrl: 'http://127.0.0.1:9',
-      temporal,
-      countsAggregator: settings,
-      workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
-    });
+    const worker = await workerOn(taskQueue, { temporal, countsAggregator: settings });
     await worker.runUntil(run('reconcileReadModelWorkflow', [{}], taskQueue));
     const running = await temporal.workflow.getHandle(settings.workflowId).describe();
     try {
