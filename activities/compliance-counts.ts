@@ -5,7 +5,7 @@ import type { Db } from 'mongodb';
 import type * as workflows from '../workflows';
 import type { ComplianceCountsInput } from '../workflows/compliance';
 import { countedRecords } from '../store/compliance';
-import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
+import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, PASS_BATCH, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
 
 export interface CountsRunInput {
   /** How long this run keeps passing before it returns (the workflow then continues as new). */
@@ -106,7 +106,7 @@ export function createComplianceCountsActivities(deps: {
             await requests.deleteMany({ _id: { $in: asked.map((a) => a._id) } });
           }
           // A full batch means more is waiting: go on at once. Sleep rejects when the activity is cancelled.
-          if (r.read < 2000 && !asked.length) await ctx.sleep(input.passIntervalMs);
+          if (r.read < PASS_BATCH && !asked.length) await ctx.sleep(input.passIntervalMs);
         }
         return totals;
       } catch (err) {

@@ -389,6 +389,9 @@ function listLine(id: string, m: Member): string {
   return `${id}\t${agency}\t${procedure}\t${stage}\t${owner}\t${m.item}`;
 }
 
+/** Change records a pass reads at most; a pass that read this many may have left more. */
+export const PASS_BATCH = 2000;
+
 /** Another aggregator wrote the same day revision: this one's state is stale and must be reloaded. */
 export class CountsConflictError extends Error {
   override name = 'CountsConflictError';
@@ -508,7 +511,7 @@ export class CountsAggregator {
     // No filter and no sort: FerretDB pushes the limit down to SQLite.
     const batch = await changes
       .find({})
-      .limit(opts.limit ?? 2000)
+      .limit(opts.limit ?? PASS_BATCH)
       .toArray();
     if (!batch.length) return { read: 0, applied: 0, ignored: 0, daysWritten: 0 };
     batch.sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : a.v - b.v));

@@ -18,43 +18,18 @@ import type { Db, Filter } from 'mongodb';
 import { TERMINAL_STATUSES, type DossierStatus, type DossierView, type Stage } from '../domain/dossier';
 import { COLLECTIONS } from './db';
 import { writeProjection, type DeadlineDoc, type DossierDoc } from './read-model';
+import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from './reconcile-counts';
+
+export type { ReconcileCounts } from './reconcile-counts';
 
 /** Where the truth is read: the dossier workflow's view (null when there is no such workflow). */
 export interface ViewSource {
   view(code: string): Promise<DossierView | null>;
 }
 
-export interface ReconcileCounts {
-  /** Dossier docs read. */
-  checked: number;
-  /** Codes whose workflow view was read (non-terminal, inconsistent or orphaned). */
-  candidates: number;
-  /** Codes whose read model differed from the view and were rewritten. */
-  repaired: number;
-  /** Codes with deadline docs but no dossier doc. */
-  orphans: number;
-  /** Candidates without a workflow (e.g. past the namespace's retention): left as they are. */
-  notFound: number;
-  /** Candidates whose view could not be read or written this time; the next pass tries again. */
-  failed: number;
-}
-
 export interface BatchResult extends ReconcileCounts {
   /** The last dossier code of this batch, to pass as `after`; null when the scan is complete. */
   next: string | null;
-}
-
-export const EMPTY_COUNTS: ReconcileCounts = { checked: 0, candidates: 0, repaired: 0, orphans: 0, notFound: 0, failed: 0 };
-
-export function addCounts(a: ReconcileCounts, b: ReconcileCounts): ReconcileCounts {
-  return {
-    checked: a.checked + b.checked,
-    candidates: a.candidates + b.candidates,
-    repaired: a.repaired + b.repaired,
-    orphans: a.orphans + b.orphans,
-    notFound: a.notFound + b.notFound,
-    failed: a.failed + b.failed,
-  };
 }
 
 /** What the scan reads of a dossier doc. */

@@ -11,7 +11,7 @@ import type { Activities } from '../activities';
 import type { SnapshotResult } from '../activities/compliance';
 import { formatInstant, isLocalDate, localDate } from '../domain/calendar';
 import type { LocalDate } from '../domain/types';
-import type { ReconcileCounts } from '../store/reconcile';
+import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../store/reconcile-counts';
 
 /** Set by the server on every workflow a Schedule starts: the action's nominal time, also for a late or backfilled one. */
 export const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -76,15 +76,6 @@ export interface ReconcileResult extends ReconcileCounts {
   batches: number;
 }
 
-const add = (a: ReconcileCounts, b: ReconcileCounts): ReconcileCounts => ({
-  checked: a.checked + b.checked,
-  candidates: a.candidates + b.candidates,
-  repaired: a.repaired + b.repaired,
-  orphans: a.orphans + b.orphans,
-  notFound: a.notFound + b.notFound,
-  failed: a.failed + b.failed,
-});
-
 /**
  * One reconciliation pass over the read model (store/reconcile.ts), a batch
  * of dossier codes per activity, in code order. Returns the pass's counts.
@@ -96,11 +87,11 @@ export async function reconcileReadModelWorkflow(input: ReconcileInput = {}): Pr
     if (!Number.isSafeInteger(n) || n < 1) throw ApplicationFailure.nonRetryable(`${name} must be a positive integer: ${n}`, 'InvalidReconcileInput');
   }
   let after = input.after ?? null;
-  let totals: ReconcileCounts = input.totals ?? { checked: 0, candidates: 0, repaired: 0, orphans: 0, notFound: 0, failed: 0 };
+  let totals: ReconcileCounts = input.totals ?? EMPTY_COUNTS;
   let batches = input.batches ?? 0;
   for (let i = 0; i < batchesPerRun; i++) {
     const { next, ...counts } = await maintenance.reconcileReadModelBatch({ after, batchSize });
-    totals = add(totals, counts);
+    totals = addCounts(totals, counts);
     batches++;
     if (next === null) {
       if (patched('reconcile-verifies-counts')) {

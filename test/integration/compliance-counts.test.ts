@@ -6,6 +6,7 @@
  * computed from the deadline records, for every groupBy, window and filter.
  */
 import type { Db, MongoClient } from 'mongodb';
+import { deadlineItem } from '../../api/compliance-export';
 import { dueDay } from '../../domain/calendar';
 import { countedRecords, scanAtRisk, scanOverdue, scanSummary, summarize, type GroupBy, type SummaryQuery } from '../../store/compliance';
 import {
@@ -131,9 +132,8 @@ async function expectCountsExact(truth: DeadlineDoc[]): Promise<void> {
   expect([...paths].sort()).toEqual(['byday', 'days', 'month', 'month-less-days']);
   for (const q of [QUERIES[0]!, QUERIES.at(-1)!]) expect(await countsSummary(db, q)).toEqual(await scanSummary(db, q));
 
-  // The lists: what they show of each deadline, in their order.
-  const shown = (ds: ListedDeadline[]) =>
-    ds.map((d) => ({ id: d._id, code: d.dossierCode, stage: d.stage, owner: d.owner, agency: d.agencyId, procedure: d.procedureCode, started: d.startedAt, due: d.dueAt, revised: d.revisedDueAt, state: d.state }));
+  // The lists: what the API shows of each deadline, in their order.
+  const shown = (ds: ListedDeadline[]) => ds.map(deadlineItem);
   const byDue = (a: DeadlineDoc, b: DeadlineDoc) => a.dueAt.getTime() - b.dueAt.getTime() || (a._id < b._id ? -1 : 1);
   for (const q of [{ limit: 1000 }, { limit: 5 }, { stage: 'processing' as const, limit: 1000 }, { agencyId: 'QN-STP', limit: 7 }, { stage: 'pickup' as const, agencyId: 'HL-UBND', limit: 1000 }]) {
     const want = truth.filter((d) => d.state === 'overdue' && (!q.stage || d.stage === q.stage) && (!('agencyId' in q) || d.agencyId === q.agencyId)).sort(byDue).slice(0, q.limit);

@@ -10,6 +10,7 @@ import type { DossierEvent, EventCommand } from '../../domain/events';
 import { applySystem, decide, register, tick, toView, type Context, type Effect } from '../../domain/lifecycle';
 import type { Submission } from '../../domain/types';
 import * as ref from '../../reference-data';
+import { workerOutcome } from './effects';
 import { HA_LONG_HOME, submission } from './fixtures';
 
 const calendar = new WorkingCalendar(ref.calendars);
@@ -82,19 +83,9 @@ export class PlayedDossier {
     const queue = [...effects];
     while (queue.length) {
       const e = queue.shift()!;
-      const s = this.state;
-      const outcome =
-        e.kind === 'dispatch_courier'
-          ? ({ type: 'system.job_created', job: { jobId: `${s.code}:${e.purpose}:${e.attempt}`, purpose: e.purpose, attempt: e.attempt, courierId: 'HL-BT01' } } as const)
-          : e.kind === 'hand_off'
-            ? ({ type: 'system.handed_off', channel: 'manual' } as const)
-            : e.kind === 'capture_payment'
-              ? ({ type: 'system.payment_captured', key: e.key, amountVnd: e.amountVnd, reference: 'cap' } as const)
-              : e.kind === 'notify'
-                ? (e.then ?? null)
-                : null;
+      const outcome = workerOutcome(this.state, e);
       if (!outcome) continue;
-      const r = applySystem(s, outcome, ctx);
+      const r = applySystem(this.state, outcome, ctx);
       this.state = r.state;
       this.views.push(toView(r.state));
       queue.push(...r.effects);

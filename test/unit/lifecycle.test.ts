@@ -4,6 +4,7 @@ import { TERMINAL_STATUSES, type DossierState } from '../../domain/dossier';
 import type { DossierEvent, EventCommand } from '../../domain/events';
 import { applySystem, decide, feesView, nextAlarmAt, register, tick, type Context, type Effect } from '../../domain/lifecycle';
 import * as ref from '../../reference-data';
+import { workerOutcome } from '../support/effects';
 import { submission } from '../support/fixtures';
 
 const calendar = new WorkingCalendar(ref.calendars);
@@ -25,17 +26,7 @@ function settle(state: DossierState, effects: Effect[], ctx: Context): DossierSt
   const queue = [...effects];
   let s = state;
   while (queue.length) {
-    const e = queue.shift()!;
-    const outcome =
-      e.kind === 'dispatch_courier'
-        ? ({ type: 'system.job_created', job: { jobId: `${s.code}:${e.purpose}:${e.attempt}`, purpose: e.purpose, attempt: e.attempt, courierId: 'HL-BT01' } } as const)
-        : e.kind === 'hand_off'
-          ? ({ type: 'system.handed_off', channel: 'manual' } as const)
-          : e.kind === 'capture_payment'
-            ? ({ type: 'system.payment_captured', key: e.key, amountVnd: e.amountVnd, reference: 'cap' } as const)
-            : e.kind === 'notify'
-              ? (e.then ?? null)
-              : null;
+    const outcome = workerOutcome(s, queue.shift()!);
     if (outcome) {
       const r = applySystem(s, outcome, ctx);
       s = r.state;
