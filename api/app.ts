@@ -8,6 +8,8 @@ import { ReferenceData } from '../store/reference-data';
 import type { DossierWorkflowInput } from '../workflows/messages';
 import { authenticate } from './auth';
 import { ApiMetrics } from './metrics';
+import { redactRequest } from './log-redaction';
+import { methodNotAllowed } from './methods';
 import { docsPage, openApiDocument } from './openapi';
 import { Problem, problemHandler, sendProblem } from './problem';
 import { courierJobRoutes } from './routes/courier-jobs';
@@ -41,6 +43,7 @@ export function createApp(deps: AppDeps): express.Express {
   app.use(
     pinoHttp({
       logger: deps.log,
+      serializers: { req: redactRequest },
       genReqId: (req, res) => {
         const id = (typeof req.headers['x-request-id'] === 'string' && req.headers['x-request-id'].slice(0, 100)) || randomUUID();
         res.setHeader('x-request-id', id);
@@ -55,6 +58,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   app.use(metrics.requestMetrics());
+  app.use(methodNotAllowed());
 
   app.get('/metrics', async (_req, res) => {
     res.type(metrics.registry.contentType).send(await metrics.registry.metrics());

@@ -6,6 +6,7 @@
  * tested exhaustively without Temporal.
  */
 import {
+  addCalendarDays,
   atRiskAt,
   computeDueAt,
   effectiveDay,
@@ -77,6 +78,12 @@ export interface Registration {
 
 const SYSTEM: Actor = { role: 'system', id: 'workflow' };
 const FIVE_MINUTES = 5 * 60 * 1000;
+/**
+ * How far past the current due an apology may set the new appointment. The law
+ * sets no limit; a year keeps an agency from moving its due out of sight (and
+ * the calendar arithmetic inside the years it can count).
+ */
+export const MAX_APOLOGY_DAYS = 366;
 
 // ---------------------------------------------------------------- registration
 
@@ -360,6 +367,12 @@ function apologized(
   if (event.newDueDate <= currentDueDay) {
     return refuse(422, 'apology-date-not-after-due', 'New date is not after the due', `newDueDate must be after ${currentDueDay}`, [
       { path: 'newDueDate', message: `must be after the current due date ${currentDueDay}` },
+    ]);
+  }
+  const latest = addCalendarDays(currentDueDay, MAX_APOLOGY_DAYS);
+  if (event.newDueDate > latest) {
+    return refuse(422, 'apology-date-too-far', 'New date is too far', `newDueDate must be at most ${MAX_APOLOGY_DAYS} days after the current due date ${currentDueDay}`, [
+      { path: 'newDueDate', message: `must be on or before ${latest}` },
     ]);
   }
   const cal = ctx.calendar;

@@ -297,6 +297,8 @@ export async function countsSummary(db: Db, q: SummaryQuery): Promise<Summary> {
     }),
   );
   for (const { month, path, whole, days } of tables) {
+    // A month's tables can hold thousands of rows: let other requests in between months.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (path === 'month') {
       for (const { dims, n } of decode(whole, 6)) takeFull(month, undefined, dims, n);
     } else if (path === 'byday') {
@@ -356,21 +358,26 @@ export async function countsOverdue(db: Db, q: { stage?: string; agencyId?: stri
 }
 
 /** The open deadlines due in (now, now + withinHours] from the counts, soonest first: the same answer as the scan. */
-export async function countsAtRisk(db: Db, q: { withinHours: number; now: number }): Promise<ListedDeadline[]> {
+export async function countsAtRisk(db: Db, q: { withinHours: number; now: number; limit?: number }): Promise<ListedDeadline[]> {
   const until = q.now + q.withinHours * 3600_000;
+  const limit = q.limit ?? Infinity;
   // A due ends its local day (a 00:00 due belongs to the day before): every due in the window is on one of these days.
   const days: string[] = [];
   for (let day = localDate(q.now), last = localDate(until - 1); day <= last; day = addCalendarDays(day, 1)) days.push(day);
-  // One `_id` lookup per day: FerretDB decodes only the document it returns.
-  const docs = await Promise.all(days.map((day) => db.collection<ItemsDoc>(countsCollection('open', day.slice(0, 7))).findOne({ _id: day })));
   const out: ListedDeadline[] = [];
-  for (const doc of docs) {
-    for (const line of doc?.items ? doc.items.split('\n') : []) {
-      const d = listed(line, 'open');
-      if (d.dueAt.getTime() > q.now && d.dueAt.getTime() <= until) out.push(d);
+  // A week of days at a time (one `_id` lookup each: FerretDB decodes only the document it returns),
+  // stopping once the limit is met: every due of a day is before every due of the next.
+  for (let i = 0; i < days.length && out.length < limit; i += 7) {
+    const week = days.slice(i, i + 7);
+    const docs = await Promise.all(week.map((day) => db.collection<ItemsDoc>(countsCollection('open', day.slice(0, 7))).findOne({ _id: day })));
+    for (const doc of docs) {
+      for (const line of doc?.items ? doc.items.split('\n') : []) {
+        const d = listed(line, 'open');
+        if (d.dueAt.getTime() > q.now && d.dueAt.getTime() <= until) out.push(d);
+      }
     }
   }
-  return out.sort(byDue);
+  return out.sort(byDue).slice(0, limit);
 }
 
 // -------------------------------------------------------------- the writer

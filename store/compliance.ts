@@ -123,6 +123,8 @@ export interface AtRiskQuery {
   withinHours: number;
   /** Epoch milliseconds. */
   now: number;
+  /** The soonest this many; all of the window when absent. */
+  limit?: number;
 }
 
 /** Open deadlines with `dueAt` in (now, now + withinHours], soonest first: from the counts once built, else from the records. */
@@ -135,5 +137,6 @@ export async function scanAtRisk(db: Db, q: AtRiskQuery): Promise<ListedDeadline
     .collection<DeadlineDoc>(COLLECTIONS.deadlines)
     .find({ state: 'open', dueAt: { $gt: new Date(q.now), $lte: new Date(q.now + q.withinHours * 3600_000) } })
     .sort({ dueAt: 1, _id: 1 })
+    .limit(q.limit ?? 0)
     .toArray();
 }

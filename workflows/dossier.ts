@@ -89,7 +89,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
       await condition(() => state !== undefined);
       // The due of a new deadline is computed on the calendar as it is now.
       if (!calendarBySignalOnly) calendar = await refreshCalendar(calendar!);
-      const decision = decide(state!, cmd, ctx());
+      const decision = decideOrRefuse(state!, cmd, ctx());
       if (!decision.ok) throw refused(decision.refusal);
       commit(decision.state, decision.effects);
       // The answer is the state the event produced; effects it started may move it on.
@@ -100,7 +100,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
     {
       validator: (cmd: EventCommand) => {
         if (!state || !calendar) return; // not registered yet: the handler decides once it is
-        const decision = decide(state, cmd, ctx());
+        const decision = decideOrRefuse(state, cmd, ctx());
         if (!decision.ok) throw refused(decision.refusal);
       },
     },
@@ -293,6 +293,21 @@ async function refreshCalendar(current: WorkingCalendar): Promise<WorkingCalenda
   const thisYear = new Date(Date.now()).getUTCFullYear();
   const wanted = [...new Set([...years, thisYear, thisYear + 1])].sort();
   return new WorkingCalendar(await reference.loadCalendar({ years: wanted }));
+}
+
+/**
+ * The reducer's decision, with anything it throws on a reported event (say, a
+ * date beyond what the calendar can count) turned into a 422 refusal: the
+ * client's event caused it, and a thrown error would otherwise fail the update
+ * as an internal error, or the workflow task.
+ */
+function decideOrRefuse(state: DossierState, cmd: EventCommand, context: Context): ReturnType<typeof decide> {
+  try {
+    return decide(state, cmd, context);
+  } catch (err) {
+    const detail = `${cmd.event.type} cannot be applied: ${err instanceof Error ? err.message : String(err)}`;
+    return { ok: false, refusal: { status: 422, type: 'event-not-applicable', title: 'Event not applicable', detail } };
+  }
 }
 
 function refused(refusal: { status: number; type: string; detail: string }): ApplicationFailure {

@@ -1,7 +1,7 @@
 import { Router, type Request, type Response } from 'express';
 import type { Db } from 'mongodb';
 import { z } from 'zod';
-import { formatInstant, localDate as localDateOf } from '../../domain/calendar';
+import { dayNumber, formatInstant, isLocalDate, localDate as localDateOf } from '../../domain/calendar';
 import { STAGES } from '../../domain/dossier';
 import { atRiskDeadlines, complianceSummary, GROUP_BYS, overdueDeadlines } from '../../store/compliance';
 import {
@@ -29,8 +29,19 @@ export interface ComplianceRoutesDeps {
 const filterText = z.string().trim().min(1).max(64);
 const format = z.enum(FORMATS).optional();
 
+/**
+ * The widest summary window: a year and a day, like the snapshots. The work a
+ * summary does grows with its months, so the window is what bounds it.
+ */
+export const MAX_SUMMARY_RANGE_DAYS = 366;
+/** Items a list answers at most; the default when `limit` is absent. */
+export const MAX_LIST_LIMIT = 500;
+const DEFAULT_LIST_LIMIT = 100;
+/** The at-risk window: 30 days ahead at most. */
+export const MAX_AT_RISK_HOURS = 720;
+
 // Strict, like the paged dossier list: an unknown (mistyped) parameter is a 400, never a silently wider answer.
-const summaryQuery = z
+export const summaryQuery = z
   .strictObject({
     from: localDate,
     to: localDate,
@@ -40,17 +51,25 @@ const summaryQuery = z
     procedureCode: filterText.optional(),
     format,
   })
-  .refine((q) => q.from <= q.to, { path: ['to'], message: 'must not be before from' });
+  .superRefine((q, ctx) => {
+    // zod runs this even when a field failed: only compare two real dates.
+    if (!isLocalDate(q.from) || !isLocalDate(q.to)) return;
+    if (q.from > q.to) ctx.addIssue({ code: 'custom', path: ['to'], message: 'must not be before from' });
+    else if (dayNumber(q.to) - dayNumber(q.from) + 1 > MAX_SUMMARY_RANGE_DAYS) {
+      ctx.addIssue({ code: 'custom', path: ['to'], message: `must be at most ${MAX_SUMMARY_RANGE_DAYS} days from from (ask for one year at a time)` });
+    }
+  });
 
-const overdueQuery = z.strictObject({
+export const overdueQuery = z.strictObject({
   stage: z.enum(STAGES).optional(),
   agencyId: filterText.optional(),
-  limit: intParam(1, 500, 100),
+  limit: intParam(1, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT),
   format,
 });
 
-const atRiskQuery = z.strictObject({
-  withinHours: intParam(1, 720, 24),
+export const atRiskQuery = z.strictObject({
+  withinHours: intParam(1, MAX_AT_RISK_HOURS, 24),
+  limit: intParam(1, MAX_LIST_LIMIT, DEFAULT_LIST_LIMIT),
   format,
 });
 
@@ -113,12 +132,12 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
     const q = parseOr400(atRiskQuery, req.query ?? {}, '(query)');
     const at = now();
     const [from, until] = [formatInstant(at), formatInstant(at + q.withinHours * 3600_000)];
-    const items = (await atRiskDeadlines(deps.db, { withinHours: q.withinHours, now: at })).map(deadlineItem);
-    await sendList(res, negotiate(req, res, q.format), { withinHours: q.withinHours, from, until, items }, items, {
+    const items = (await atRiskDeadlines(deps.db, { withinHours: q.withinHours, now: at, limit: q.limit })).map(deadlineItem);
+    await sendList(res, negotiate(req, res, q.format), { withinHours: q.withinHours, from, until, limit: q.limit, items }, items, {
       name: `compliance-at-risk-${localDateOf(from)}`,
       sheetName: 'Sắp đến hạn - At risk',
       title: `Thời hạn sắp đến / Deadlines due soon: ${from} – ${until}`,
-      subtitle: `Trong / within ${q.withinHours} h, hạn sớm nhất trước / soonest first`,
+      subtitle: `Trong / within ${q.withinHours} h; tối đa / at most ${q.limit}, hạn sớm nhất trước / soonest first`,
     });
   });
 

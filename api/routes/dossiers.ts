@@ -11,7 +11,7 @@ import { STATUSES, TERMINAL_STATUSES, type DossierView } from '../../domain/doss
 import { EVENT_ROLES, type DossierEvent, type Refusal } from '../../domain/events';
 import type { Submission } from '../../domain/types';
 import { z } from 'zod';
-import { endOfLocalDay, formatInstant, parseInstant, startOfLocalDay } from '../../domain/calendar';
+import { endOfLocalDay, formatInstant, localDate as localDateOf, parseInstant, startOfLocalDay } from '../../domain/calendar';
 import { COLLECTIONS } from '../../store/db';
 import { findDossier, type DossierDoc } from '../../store/read-model';
 import type { ReferenceData } from '../../store/reference-data';
@@ -81,10 +81,18 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     if (body.submittedAt && Date.parse(body.submittedAt) > now + 5 * 60_000) {
       throw Problem.invalid([{ path: 'submittedAt', message: 'must not be in the future' }]);
     }
-    const [procedure, agency] = await Promise.all([deps.refs.procedure(body.procedureCode), deps.refs.agency(body.agencyId)]);
+    // A backdated submission is counted on its own year's calendar: a past year needs one on file.
+    const year = Number(localDateOf(body.submittedAt ? parseInstant(body.submittedAt) : now).slice(0, 4));
+    const pastYear = year < Number(localDateOf(now).slice(0, 4));
+    const [procedure, agency, calendar] = await Promise.all([
+      deps.refs.procedure(body.procedureCode),
+      deps.refs.agency(body.agencyId),
+      pastYear ? deps.refs.calendar(year) : null,
+    ]);
     const unknown = [
       ...(procedure ? [] : [{ path: 'procedureCode', message: `unknown procedure ${body.procedureCode}` }]),
       ...(agency ? [] : [{ path: 'agencyId', message: `unknown agency ${body.agencyId}` }]),
+      ...(pastYear && !calendar ? [{ path: 'submittedAt', message: `is in ${year}, a year with no working calendar on file, so no deadline could be counted` }] : []),
     ];
     if (unknown.length) throw Problem.invalid(unknown);
 

@@ -36,7 +36,8 @@ export class System {
     readonly countsWorkflowId: string,
   ) {}
 
-  static async start(label: string): Promise<System> {
+  /** `log` receives the API's request log (silent when absent). */
+  static async start(label: string, opts: { log?: pino.Logger } = {}): Promise<System> {
     const address = process.env.TEST_TEMPORAL_ADDRESS!;
     const { client: mongo, db } = await freshDatabase(label);
     const gateway = await startPaymentSandbox({ slowMs: 200 });
@@ -59,7 +60,7 @@ export class System {
       jwtSecret: JWT_SECRET,
       taskQueue,
       settings: { supplementRule: 'restart', classOneProvinces: [] },
-      log: pino({ level: 'silent' }),
+      log: opts.log ?? pino({ level: 'silent' }),
       metrics,
     });
     const server = await new Promise<Server>((resolve) => {
