@@ -77,7 +77,11 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
     if (err instanceof Problem) return sendProblem(res, err);
     const e = err as { type?: string; status?: number; statusCode?: number; message?: string; expose?: boolean };
     // body-parser's own errors: malformed JSON, too large, bad encoding.
-    if (e.type === 'entity.parse.failed') return sendProblem(res, new Problem(400, 'malformed-json', 'Malformed JSON', 'The body is not valid JSON'));
+    if (e.type === 'entity.parse.failed') {
+      // The strict parser also refuses a valid JSON primitive (`1`, `"x"`): say which it is.
+      const detail = isJson((err as { body?: unknown }).body) ? 'The body must be a JSON object' : 'The body is not valid JSON';
+      return sendProblem(res, new Problem(400, 'malformed-json', 'Malformed JSON', detail));
+    }
     // The router's own: a path parameter that is not valid percent-encoding.
     if (err instanceof URIError && e.status === 400) return sendProblem(res, new Problem(400, 'bad-path', 'Bad request', 'The path is not valid percent-encoding'));
     if (e.type === 'entity.too.large') return sendProblem(res, new Problem(413, 'body-too-large', 'Body too large', 'The body exceeds the size limit'));
@@ -98,4 +102,14 @@ export function isUnavailable(err: unknown): boolean {
   if (e.name === 'ServiceError' || e.code === 14 || e.code === 4) return true;
   if (typeof e.name === 'string' && /^Mongo(ServerSelection|Network|NotConnected|Topology)/.test(e.name)) return true;
   return e.cause !== undefined && e.cause !== err && isUnavailable(e.cause);
+}
+
+function isJson(text: unknown): boolean {
+  if (typeof text !== 'string') return false;
+  try {
+    JSON.parse(text);
+    return true;
+  } catch {
+    return false;
+  }
 }

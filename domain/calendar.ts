@@ -215,7 +215,7 @@ export function calendarYearProblems(input: unknown): CalendarProblem[] {
       continue;
     }
     list.forEach((day: unknown, i) => {
-      const path = `${key}[${i}]`;
+      const path = `${key}.${i}`; // the same spelling as zod's paths in every other 400
       if (!isLocalDate(day)) return void err(path, `invalid date: ${String(day)}`);
       if (yearOk && Number(day.slice(0, 4)) !== year) return void err(path, `${day} is not in ${String(year)}`);
       const prior = seen.get(day);

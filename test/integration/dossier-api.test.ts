@@ -98,7 +98,12 @@ describe('submitting a dossier through HTTP', () => {
     const forbidden = await sys.request('POST', '/v1/dossiers', { token: sys.token('manager'), body: submission() });
     expect(forbidden.status).toBe(403);
     const malformed = await sys.request('POST', '/v1/dossiers', { token: portal, body: '{"code": ' });
-    expect(malformed).toMatchObject({ status: 400, body: { type: '/problems/malformed-json' } });
+    expect(malformed).toMatchObject({ status: 400, body: { type: '/problems/malformed-json', detail: 'The body is not valid JSON' } });
+    // Valid JSON, but not an object: the answer says so rather than calling it invalid.
+    for (const primitive of ['1', '"x"', 'null', 'true']) {
+      const notObject = await sys.request('POST', '/v1/dossiers', { token: portal, body: primitive });
+      expect(notObject).toMatchObject({ status: 400, body: { type: '/problems/malformed-json', detail: 'The body must be a JSON object' } });
+    }
     const wrongType = await sys.request('POST', '/v1/dossiers', { token: portal, body: 'code=1', headers: { 'content-type': 'text/plain' } });
     expect(wrongType.status).toBe(415);
     const huge = await sys.request('POST', '/v1/dossiers', { token: portal, body: { ...submission(), pad: 'x'.repeat(100_000) } });

@@ -139,8 +139,8 @@ describe('WorkingCalendar', () => {
     expect(() => new WorkingCalendar([...calendars, calendars[0]])).toThrow(/twice/);
     const problems = calendarYearProblems({ year: 2026, holidays: ['2026-01-03'], workingDays: ['2026-01-05'] });
     expect(problems.map((p) => [p.path, p.severity])).toEqual([
-      ['holidays[0]', 'warning'],
-      ['workingDays[0]', 'warning'],
+      ['holidays.0', 'warning'],
+      ['workingDays.0', 'warning'],
     ]);
     expect(calendarYearProblems(null)[0].severity).toBe('error');
   });
