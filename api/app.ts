@@ -112,7 +112,7 @@ export function createApp(deps: AppDeps): express.Express {
   );
   app.use(complianceRoutes({ db: deps.db }));
   app.use(complianceSnapshotRoutes({ db: deps.db }));
-  app.use(referenceDataRoutes({ temporal: deps.temporal, db: deps.db, refs: new ReferenceData(deps.db), log: deps.log }));
+  app.use(referenceDataRoutes({ temporal: deps.temporal, refs: new ReferenceData(deps.db), log: deps.log, taskQueue: deps.taskQueue }));
   app.use(courierJobRoutes({ db: deps.db }));
 
   app.use((req, res) => sendProblem(res, Problem.notFound(`No route ${req.method} ${req.path}`)));

@@ -1,24 +1,22 @@
-import { WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { randomUUID } from 'node:crypto';
+import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
-import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { calendarYearProblems } from '../../domain/calendar';
-import { TERMINAL_STATUSES } from '../../domain/dossier';
 import type { CalendarYear, Role, Tariff } from '../../domain/types';
-import { COLLECTIONS } from '../../store/db';
-import type { DossierDoc } from '../../store/read-model';
 import type { ReferenceData } from '../../store/reference-data';
-import { calendarChangedSignal, dossierWorkflowId } from '../../workflows/messages';
+import { calendarChangedSignal } from '../../workflows/messages';
 import { ROLES, requireRole } from '../auth';
 import { Problem, parseOr400 } from '../problem';
 import { agencySchema, calendarSchema, courierSchema, ID_PATTERN, ID_RULE, procedureSchema, tariffSchema } from '../schemas';
 
 export interface ReferenceDataRoutesDeps {
   temporal: Client;
-  db: Db;
   refs: ReferenceData;
   log: Logger;
+  /** The dossier workflows' task queue: a calendar change is announced to the running ones on it. */
+  taskQueue: string;
 }
 
 function mismatch(field: string, path: string | number): Problem {
@@ -149,37 +147,38 @@ export function referenceDataRoutes(deps: ReferenceDataRoutesDeps): Router {
     calendar.workingDays = [...new Set(calendar.workingDays)].sort();
     const existed = (await refs.calendar(year)) !== null;
     await refs.putCalendar(calendar);
-    const signalled = await signalOpenDossiers(deps);
+    const calendarChange = await announceCalendarChange(deps, year);
     const warnings = problems.filter((p) => p.severity === 'warning').map(({ path, message }) => ({ path, message }));
-    res.status(existed ? 200 : 201).json({ ...calendar, ...(warnings.length ? { warnings } : {}), signalledDossiers: signalled });
+    res.status(existed ? 200 : 201).json({ ...calendar, ...(warnings.length ? { warnings } : {}), calendarChange });
   });
 
   return router;
 }
 
 /**
- * Tells every open dossier's workflow that the calendar changed, so a holiday
- * added later moves its open deadlines. A workflow that has already ended is skipped.
+ * Tells every running dossier workflow that the calendar changed, so a holiday
+ * added later moves its open deadlines: one batch signal that the Temporal
+ * server carries out and retries by itself, however many dossiers are open,
+ * so the request neither waits on them nor leaves some unsignalled if the API
+ * stops. Each dossier also re-reads the calendar whenever one of its timers
+ * fires, so a batch that could not be started only delays the move (logged).
  */
-async function signalOpenDossiers(deps: ReferenceDataRoutesDeps): Promise<number> {
-  const open = await deps.db
-    .collection<DossierDoc>(COLLECTIONS.dossiers)
-    .find({ status: { $nin: [...TERMINAL_STATUSES] } }, { projection: { _id: 1 } })
-    .toArray();
-  let signalled = 0;
-  const codes = open.map((d) => d._id);
-  for (let i = 0; i < codes.length; i += 20) {
-    await Promise.all(
-      codes.slice(i, i + 20).map(async (code) => {
-        try {
-          await deps.temporal.workflow.getHandle(dossierWorkflowId(code)).signal(calendarChangedSignal);
-          signalled += 1;
-        } catch (err) {
-          if (err instanceof WorkflowNotFoundError) return;
-          deps.log.warn({ err, code }, 'calendar change: could not signal the dossier workflow');
-        }
-      }),
-    );
+async function announceCalendarChange(deps: ReferenceDataRoutesDeps, year: number): Promise<{ batchJobId: string; runningDossiers: number } | null> {
+  const { temporal } = deps;
+  const visibilityQuery = `WorkflowType = 'dossierWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.taskQueue.replace(/'/g, "\\'")}'`;
+  const jobId = `calendar-${year}-${randomUUID()}`;
+  try {
+    const { count } = await temporal.workflowService.countWorkflowExecutions({ namespace: temporal.options.namespace, query: visibilityQuery });
+    await temporal.workflowService.startBatchOperation({
+      namespace: temporal.options.namespace,
+      jobId,
+      reason: `working calendar ${year} changed`,
+      visibilityQuery,
+      signalOperation: { signal: calendarChangedSignal.name, identity: 'api: PUT /v1/calendar' },
+    });
+    return { batchJobId: jobId, runningDossiers: Number(String(count ?? 0)) };
+  } catch (err) {
+    deps.log.warn({ err, year }, 'calendar change: could not start the batch signal; open dossiers pick the calendar up at their next timer');
+    return null;
   }
-  return signalled;
 }

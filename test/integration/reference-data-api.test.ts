@@ -165,7 +165,9 @@ describe('working calendar', () => {
       body: { year, holidays: [...existing.holidays, day], workingDays: existing.workingDays.filter((d: string) => d !== day), ...(existing.note ? { note: existing.note } : {}) },
     });
     expect([200, 201]).toContain(put.status);
-    expect(put.body.signalledDossiers).toBeGreaterThanOrEqual(1);
+    // Announced to the running dossiers by one batch signal the server carries out.
+    expect(put.body.calendarChange).toEqual({ batchJobId: expect.stringMatching(new RegExp(`^calendar-${year}-`)), runningDossiers: expect.any(Number) });
+    expect(put.body.calendarChange.runningDossiers).toBeGreaterThanOrEqual(1);
 
     const read = await pollUntil(
       () => sys.request('GET', `/v1/dossiers/${body.code}`, { token: admin() }),
