@@ -1,76 +1,339 @@
-/** OpenAPI 3.1, generated from the same zod schemas the routes validate with. */
+/**
+ * OpenAPI 3.1, generated from the same zod schemas the routes validate with
+ * (requests, query strings) and the response schemas tied to the types the
+ * code returns (api/response-schemas.ts).
+ */
 import { z } from 'zod';
 import { ROLES } from './auth';
-import { agencySchema, calendarSchema, courierSchema, eventSchema, procedureSchema, submissionSchema, tariffSchema } from './schemas';
+import { CSV_TYPE, XLSX_TYPE } from './compliance-export';
+import * as R from './response-schemas';
+import { atRiskQuery, MAX_AT_RISK_HOURS, MAX_LIST_LIMIT, MAX_SUMMARY_RANGE_DAYS, overdueQuery, summaryQuery } from './routes/compliance';
+import { MAX_SNAPSHOT_RANGE_DAYS, snapshotsQuery } from './routes/compliance-snapshots';
+import { listQuerySchema } from './routes/dossiers';
+import { trackQuery } from './routes/track';
+import { agencySchema, calendarSchema, courierSchema, eventSchema, ID_PATTERN, ID_RULE, procedureSchema, submissionSchema, tariffSchema } from './schemas';
+
+type Media = 'json' | 'csv' | 'xlsx' | 'html' | 'text';
 
 interface RouteDoc {
   method: 'get' | 'post' | 'put';
   path: string;
   summary: string;
   roles: string[] | 'public';
+  operationId: string;
+  tag: string;
   body?: z.ZodType;
+  /** The query schema the route parses with. */
+  query?: z.ZodType;
+  /** Success statuses → what they carry. */
+  ok: Record<number, { description: string; schema?: z.ZodType; media?: Media[] }>;
+  /** Error statuses beyond those every route of its kind has (401/403 for protected routes, 503). */
+  errors: number[];
+  /** Rules zod enforces across fields, said in words. */
+  rules?: string[];
 }
 
 const all = [...ROLES];
+const YEAR_PATTERN = /^\d{4}$/;
+const listLimit = `limit: 1 to ${MAX_LIST_LIMIT}, default 100.`;
+const BODY = [400, 413, 415];
 
 export const ROUTES: RouteDoc[] = [
-  { method: 'post', path: '/v1/dossiers', summary: 'Submit a dossier (starts its workflow): 201 new, 200 same payload again, 409 other payload', roles: ['portal', 'admin'], body: submissionSchema },
-  { method: 'get', path: '/v1/dossiers', summary: 'Paged list of dossiers (status, agencyId, procedureCode, from, to, cursor, limit)', roles: ['manager', 'admin', 'agency'] },
-  { method: 'get', path: '/v1/dossiers/{code}', summary: 'The dossier view (personal data masked by role)', roles: all },
-  { method: 'post', path: '/v1/dossiers/{code}/events', summary: 'Report an event; 200 with the new view, 409 when it does not fit the status, 422 identity or cash refused', roles: ['portal', 'agency', 'courier', 'clerk'], body: eventSchema },
-  { method: 'get', path: '/v1/track/{code}', summary: 'Public tracking by code and the last 4 digits of the phone (?phone=NNNN)', roles: 'public' },
-  { method: 'get', path: '/v1/courier/jobs', summary: "The calling courier's open jobs", roles: ['courier'] },
-  { method: 'get', path: '/v1/compliance/summary', summary: 'Deadline compliance by original due date, with the Decision 766 index (from, to, groupBy, stage, agencyId, procedureCode, format=json|csv|xlsx or Accept)', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/compliance/overdue', summary: 'Open deadlines past due, oldest first (stage, agencyId, limit, format=json|csv|xlsx)', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/compliance/at-risk', summary: 'Open deadlines due within withinHours (format=json|csv|xlsx)', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/compliance/snapshots', summary: 'Daily compliance snapshots (from, to: inclusive local dates, at most 366 days): due that day and month to date, by agency and by stage', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/procedures', summary: 'Procedure catalogue', roles: all },
-  { method: 'get', path: '/v1/procedures/{id}', summary: 'One procedure', roles: all },
-  { method: 'put', path: '/v1/procedures/{id}', summary: 'Create or replace a procedure', roles: ['admin'], body: procedureSchema },
-  { method: 'get', path: '/v1/agencies', summary: 'Agencies', roles: all },
-  { method: 'get', path: '/v1/agencies/{id}', summary: 'One agency', roles: all },
-  { method: 'put', path: '/v1/agencies/{id}', summary: 'Create or replace an agency', roles: ['admin'], body: agencySchema },
-  { method: 'get', path: '/v1/couriers', summary: 'Couriers', roles: ['manager', 'admin'] },
-  { method: 'get', path: '/v1/couriers/{id}', summary: 'One courier', roles: ['manager', 'admin'] },
-  { method: 'put', path: '/v1/couriers/{id}', summary: 'Create or replace a courier', roles: ['admin'], body: courierSchema },
-  { method: 'get', path: '/v1/tariffs', summary: 'Postal charges by service and route class', roles: all },
-  { method: 'put', path: '/v1/tariffs', summary: 'Replace the tariff', roles: ['admin'], body: tariffSchema },
-  { method: 'get', path: '/v1/calendar/{year}', summary: 'Working calendar of a year', roles: all },
-  { method: 'put', path: '/v1/calendar/{year}', summary: 'Replace a year of the working calendar (open deadlines are re-checked)', roles: ['admin'], body: calendarSchema },
-  { method: 'get', path: '/healthz', summary: 'Liveness', roles: 'public' },
-  { method: 'get', path: '/readyz', summary: 'Readiness: Temporal and MongoDB reachable', roles: 'public' },
-  { method: 'get', path: '/metrics', summary: 'Prometheus metrics: HTTP requests by route and status, Temporal client calls by operation and outcome', roles: 'public' },
-  { method: 'get', path: '/openapi.json', summary: 'This document', roles: 'public' },
-  { method: 'get', path: '/docs', summary: 'API documentation page', roles: 'public' },
-  { method: 'get', path: '/dashboard', summary: 'Manager dashboard (sign in with a token)', roles: 'public' },
+  {
+    method: 'post', path: '/v1/dossiers', operationId: 'submitDossier', tag: 'Dossiers', roles: ['portal', 'admin'], body: submissionSchema,
+    summary: 'Submit a dossier (starts its workflow): 201 new, 200 same payload again, 409 other payload',
+    ok: { 201: { description: 'Created: the registered dossier', schema: R.dossierViewResponse }, 200: { description: 'The same code and payload again: the dossier as it stands', schema: R.dossierViewResponse } },
+    errors: [...BODY, 409],
+    rules: [
+      'at least one of services.collect and services.deliver is true',
+      'pickupAddress is required when services.collect is true, and only then',
+      'delivery is required when services.deliver is true, and only then',
+      'submittedAt is not in the future (5 minutes of clock skew allowed), and a past year needs a working calendar on file',
+      'procedureCode and agencyId name a known procedure and agency (400 naming the field otherwise)',
+    ],
+  },
+  {
+    method: 'get', path: '/v1/dossiers', operationId: 'listDossiers', tag: 'Dossiers', roles: ['manager', 'admin', 'agency'], query: listQuerySchema,
+    summary: 'Paged list of dossiers, newest submission first (an agency sees its own only)',
+    ok: { 200: { description: 'A page; follow nextCursor for the next', schema: R.dossierPageResponse } },
+    errors: [400],
+    rules: ['to is not before from (inclusive local dates of submission)', 'unknown query parameters are refused', 'limit: 1 to 100, default 20.'],
+  },
+  {
+    method: 'get', path: '/v1/dossiers/{code}', operationId: 'getDossier', tag: 'Dossiers', roles: all,
+    summary: 'The dossier view (personal data masked by role)',
+    ok: { 200: { description: 'The dossier', schema: R.dossierViewResponse } },
+    errors: [404],
+    rules: ["another agency's dossier, or a courier's dossier it has no job for, answers 404"],
+  },
+  {
+    method: 'post', path: '/v1/dossiers/{code}/events', operationId: 'reportEvent', tag: 'Dossiers', roles: ['portal', 'agency', 'courier', 'clerk'], body: eventSchema,
+    summary: 'Report an event; 200 with the new view, 409 when it does not fit the status, 422 identity or cash refused',
+    ok: { 200: { description: 'The dossier after the event (the first answer again for a repeated eventId)', schema: R.dossierViewResponse } },
+    errors: [...BODY, 404, 409, 422],
+    rules: [
+      'each event type is reported by one role (403 otherwise)',
+      'agency.completed: reason is required when outcome is rejected',
+      'courier.delivery_attempted: recipient is required when delivered, reason when failed',
+      'a proxy recipient needs authorizationRef; a self recipient the applicant idNumber (422)',
+      "occurredAt is not more than 5 minutes ahead and not before the dossier's previous event",
+      'agency.apologized: newDueDate after the current due, within the allowed horizon, once only (409 the second time)',
+    ],
+  },
+  {
+    method: 'get', path: '/v1/track/{code}', operationId: 'trackDossier', tag: 'Public', roles: 'public', query: trackQuery,
+    summary: 'Public tracking by code and the last 4 digits of the phone',
+    ok: { 200: { description: 'Status without personal data', schema: R.trackingResponse } },
+    errors: [400, 404, 429],
+    rules: ['an unknown code and a wrong phone both answer 404', 'rate limited per client IP (429 with Retry-After)'],
+  },
+  {
+    method: 'get', path: '/v1/courier/jobs', operationId: 'listCourierJobs', tag: 'Couriers', roles: ['courier'],
+    summary: "The calling courier's open jobs",
+    ok: { 200: { description: 'Open jobs, oldest first', schema: R.courierJobsResponse } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/v1/compliance/summary', operationId: 'complianceSummary', tag: 'Compliance', roles: ['manager', 'admin'], query: summaryQuery,
+    summary: 'Deadline compliance by original due date, with the Decision 766 index (format=json|csv|xlsx or Accept)',
+    ok: { 200: { description: 'The summary; CSV or a spreadsheet when asked', schema: R.complianceSummaryResponse, media: ['json', 'csv', 'xlsx'] } },
+    errors: [400],
+    rules: ['to is not before from', `the window from..to is at most ${MAX_SUMMARY_RANGE_DAYS} days`, 'unknown query parameters are refused'],
+  },
+  {
+    method: 'get', path: '/v1/compliance/overdue', operationId: 'overdueDeadlines', tag: 'Compliance', roles: ['manager', 'admin'], query: overdueQuery,
+    summary: 'Open deadlines past due, oldest first (format=json|csv|xlsx or Accept)',
+    ok: { 200: { description: 'Overdue deadlines', schema: R.overdueResponse, media: ['json', 'csv', 'xlsx'] } },
+    errors: [400],
+    rules: [listLimit, 'unknown query parameters are refused'],
+  },
+  {
+    method: 'get', path: '/v1/compliance/at-risk', operationId: 'atRiskDeadlines', tag: 'Compliance', roles: ['manager', 'admin'], query: atRiskQuery,
+    summary: 'Open deadlines due within withinHours (format=json|csv|xlsx or Accept)',
+    ok: { 200: { description: 'Deadlines due soon, soonest first', schema: R.atRiskResponse, media: ['json', 'csv', 'xlsx'] } },
+    errors: [400],
+    rules: [`withinHours: 1 to ${MAX_AT_RISK_HOURS}, default 24.`, listLimit, 'unknown query parameters are refused'],
+  },
+  {
+    method: 'get', path: '/v1/compliance/snapshots', operationId: 'complianceSnapshots', tag: 'Compliance', roles: ['manager', 'admin'], query: snapshotsQuery,
+    summary: 'Daily compliance snapshots: due that day and month to date, by agency and by stage',
+    ok: { 200: { description: 'Snapshots in the window, and the past days that have none', schema: R.snapshotsResponse } },
+    errors: [400],
+    rules: ['to is not before from', `the window from..to is at most ${MAX_SNAPSHOT_RANGE_DAYS} days`, 'unknown query parameters are refused'],
+  },
+  ...catalogueRoutes('procedures', 'Procedure', 'procedure', 'code', all, procedureSchema, R.procedureResponse, R.procedureListResponse),
+  ...catalogueRoutes('agencies', 'Agency', 'agency', 'id', all, agencySchema, R.agencyResponse, R.agencyListResponse),
+  ...catalogueRoutes('couriers', 'Courier', 'courier', 'id', ['manager', 'admin'], courierSchema, R.courierResponse, R.courierListResponse),
+  {
+    method: 'get', path: '/v1/tariffs', operationId: 'getTariff', tag: 'Reference data', roles: all,
+    summary: 'Postal charges by service and route class',
+    ok: { 200: { description: 'The tariff', schema: R.tariffResponse } },
+    errors: [404],
+  },
+  {
+    method: 'put', path: '/v1/tariffs', operationId: 'putTariff', tag: 'Reference data', roles: ['admin'], body: tariffSchema,
+    summary: 'Replace the tariff',
+    ok: { 200: { description: 'The tariff as stored', schema: R.tariffResponse } },
+    errors: BODY,
+  },
+  {
+    method: 'get', path: '/v1/calendar/{year}', operationId: 'getCalendar', tag: 'Reference data', roles: all,
+    summary: 'Working calendar of a year',
+    ok: { 200: { description: 'The year', schema: R.calendarResponse } },
+    errors: [404],
+  },
+  {
+    method: 'put', path: '/v1/calendar/{year}', operationId: 'putCalendar', tag: 'Reference data', roles: ['admin'], body: calendarSchema,
+    summary: 'Create or replace a year of the working calendar (open deadlines are re-checked)',
+    ok: { 201: { description: 'Created', schema: R.calendarWrittenResponse }, 200: { description: 'Replaced', schema: R.calendarWrittenResponse } },
+    errors: [...BODY, 404],
+    rules: ['year in the body, when present, equals the path year', 'holidays and workingDays are dates of that year: holidays on working days, workingDays on weekends'],
+  },
+  { method: 'get', path: '/healthz', operationId: 'liveness', tag: 'Operations', roles: 'public', summary: 'Liveness', ok: { 200: { description: 'Alive', schema: R.healthResponse } }, errors: [] },
+  {
+    method: 'get', path: '/readyz', operationId: 'readiness', tag: 'Operations', roles: 'public', summary: 'Readiness: Temporal and MongoDB reachable',
+    ok: { 200: { description: 'Ready', schema: R.readinessResponse } },
+    errors: [],
+  },
+  {
+    method: 'get', path: '/metrics', operationId: 'metrics', tag: 'Operations', roles: 'public',
+    summary: 'Prometheus metrics: HTTP requests by route and status, Temporal client calls by operation and outcome',
+    ok: { 200: { description: 'Prometheus text exposition format', media: ['text'] } },
+    errors: [],
+  },
+  { method: 'get', path: '/openapi.json', operationId: 'openApiDocument', tag: 'Operations', roles: 'public', summary: 'This document', ok: { 200: { description: 'OpenAPI 3.1', schema: z.record(z.string(), z.unknown()) } }, errors: [] },
+  { method: 'get', path: '/docs', operationId: 'docsPage', tag: 'Operations', roles: 'public', summary: 'API documentation page', ok: { 200: { description: 'HTML', media: ['html'] } }, errors: [] },
+  { method: 'get', path: '/dashboard', operationId: 'dashboard', tag: 'Operations', roles: 'public', summary: 'Manager dashboard (sign in with a token)', ok: { 200: { description: 'HTML', media: ['html'] } }, errors: [] },
 ];
 
-const problem = {
-  description: 'application/problem+json (RFC 9457)',
-  content: {
-    'application/problem+json': {
-      schema: {
-        type: 'object',
-        required: ['type', 'title', 'status', 'detail'],
-        properties: {
-          type: { type: 'string' },
-          title: { type: 'string' },
-          status: { type: 'integer' },
-          detail: { type: 'string' },
-          errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
-        },
-      },
+function catalogueRoutes(
+  collection: string,
+  type: string,
+  what: string,
+  idField: string,
+  readRoles: string[],
+  body: z.ZodType,
+  item: z.ZodType,
+  list: z.ZodType,
+): RouteDoc[] {
+  const tag = 'Reference data';
+  const plural = collection[0]!.toUpperCase() + collection.slice(1);
+  return [
+    { method: 'get', path: `/v1/${collection}`, operationId: `list${plural}`, tag, roles: readRoles, summary: `${plural}`, ok: { 200: { description: `Every ${what}`, schema: list } }, errors: [] },
+    { method: 'get', path: `/v1/${collection}/{id}`, operationId: `get${type}`, tag, roles: readRoles, summary: `One ${what}`, ok: { 200: { description: `The ${what}`, schema: item } }, errors: [404] },
+    {
+      method: 'put', path: `/v1/${collection}/{id}`, operationId: `put${type}`, tag, roles: ['admin'], body,
+      summary: `Create or replace a ${what}`,
+      ok: { 201: { description: 'Created', schema: item }, 200: { description: 'Replaced', schema: item } },
+      errors: BODY,
+      rules: [`${idField} in the body, when present, equals the path id`],
     },
+  ];
+}
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Invalid input: `errors` names each field',
+  401: 'No or bad token',
+  403: 'Authenticated but not allowed',
+  404: 'Unknown resource (or not visible to the caller)',
+  409: 'Conflict with the current state',
+  413: 'Body too large',
+  415: 'The body is not application/json',
+  422: 'Refused: identity or cash amount does not fit',
+  429: 'Rate limited',
+  503: 'A dependency (Temporal or MongoDB) is unreachable; nothing was changed',
+};
+
+const problemRef = { $ref: '#/components/schemas/Problem' };
+const problemSchema = {
+  type: 'object',
+  description: 'RFC 9457 problem details',
+  required: ['type', 'title', 'status', 'detail'],
+  properties: {
+    type: { type: 'string' },
+    title: { type: 'string' },
+    status: { type: 'integer' },
+    detail: { type: 'string' },
+    errors: { type: 'array', items: { type: 'object', required: ['path', 'message'], properties: { path: { type: 'string' }, message: { type: 'string' } } } },
   },
 };
 
-const bodySchema = (body: z.ZodType) => z.toJSONSchema(body, { io: 'input', unrepresentable: 'any' });
+type Json = Record<string, unknown>;
 
-let document: Record<string, unknown> | undefined;
+/** JSON Schema of a zod schema, without the keywords a schema embedded in the document must not repeat. */
+function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Json {
+  const id = io === 'output' ? R.responseRegistry.get(schema)?.id : undefined;
+  if (id) return { $ref: `#/components/schemas/${id}` };
+  const s = z.toJSONSchema(schema, { io, unrepresentable: 'any' }) as Json;
+  delete s.$schema;
+  return s;
+}
+
+/**
+ * Cross-field rules of the request bodies, where JSON Schema can say them
+ * (zod's refinements do not reach the generated schema).
+ */
+function withBodyRules(operationId: string, s: Json): Json {
+  const is = (field: string, sub: string) => ({ properties: { [field]: { properties: { [sub]: { const: true } }, required: [sub] } } });
+  if (operationId === 'submitDossier') {
+    return {
+      ...s,
+      allOf: [
+        { anyOf: [is('services', 'collect'), is('services', 'deliver')] },
+        { if: is('services', 'collect'), then: { required: ['pickupAddress'] }, else: { not: { required: ['pickupAddress'] } } },
+        { if: is('services', 'deliver'), then: { required: ['delivery'] }, else: { not: { required: ['delivery'] } } },
+      ],
+    };
+  }
+  if (operationId === 'reportEvent') {
+    const variants = (s.oneOf ?? s.anyOf) as Json[] | undefined;
+    for (const v of variants ?? []) {
+      const type = ((v.properties as Json | undefined)?.type as Json | undefined)?.const;
+      const when = (field: string, value: string, required: string) => ({ if: { properties: { [field]: { const: value } }, required: [field] }, then: { required: [required] } });
+      if (type === 'agency.completed') v.allOf = [when('outcome', 'rejected', 'reason')];
+      if (type === 'courier.delivery_attempted') v.allOf = [when('outcome', 'delivered', 'recipient'), when('outcome', 'failed', 'reason')];
+    }
+  }
+  return s;
+}
+
+function queryParameters(query: z.ZodType): Json[] {
+  const s = jsonSchema(query, 'input');
+  const required = new Set((s.required as string[] | undefined) ?? []);
+  return Object.entries((s.properties as Record<string, Json>) ?? {}).map(([name, { pattern, ...schema }]) => ({
+    name,
+    in: 'query',
+    required: required.has(name),
+    ...(typeof schema.description === 'string' ? { description: schema.description } : {}),
+    // The digits pattern of an integer parameter belongs to its string form on the wire, not to the integer.
+    schema: schema.type === 'integer' ? schema : { ...schema, ...(pattern ? { pattern } : {}) },
+  }));
+}
+
+function pathParameters(path: string): Json[] {
+  return [...path.matchAll(/\{(\w+)\}/g)].map(([, name]) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: name === 'year' ? 'a year, four digits' : ID_RULE,
+    schema: { type: 'string', pattern: (name === 'year' ? YEAR_PATTERN : ID_PATTERN).source },
+  }));
+}
+
+const MEDIA: Record<Exclude<Media, 'json'>, [string, Json]> = {
+  csv: [CSV_TYPE.split(';')[0]!, { type: 'string' }],
+  xlsx: [XLSX_TYPE, { type: 'string', contentMediaType: XLSX_TYPE }],
+  html: ['text/html', { type: 'string' }],
+  text: ['text/plain', { type: 'string' }],
+};
+
+function operation(r: RouteDoc): Json {
+  const responses: Json = {};
+  for (const [status, ok] of Object.entries(r.ok)) {
+    const content: Json = {};
+    for (const m of ok.media ?? ['json']) {
+      if (m === 'json') content['application/json'] = { schema: ok.schema ? jsonSchema(ok.schema, 'output') : {} };
+      else content[MEDIA[m][0]] = { schema: MEDIA[m][1] };
+    }
+    responses[status] = { description: ok.description, content };
+  }
+  const errors = new Set(r.errors);
+  if (r.roles !== 'public') {
+    errors.add(401);
+    if (r.roles.length < ROLES.length) errors.add(403);
+  }
+  if (r.path.startsWith('/v1/')) errors.add(503);
+  if (r.operationId === 'readiness') {
+    responses['503'] = { description: 'Not ready: which dependency is unreachable', content: { 'application/json': { schema: jsonSchema(R.readinessResponse, 'output') } } };
+    errors.delete(503);
+  }
+  for (const status of [...errors].sort()) {
+    responses[String(status)] = {
+      description: STATUS_TEXT[status] ?? 'Error',
+      ...(status === 429 ? { headers: { 'Retry-After': { description: 'seconds until the next window', schema: { type: 'integer' } } } } : {}),
+      content: { 'application/problem+json': { schema: problemRef } },
+    };
+  }
+  const parameters = [...pathParameters(r.path), ...(r.query ? queryParameters(r.query) : [])];
+  const roles = r.roles === 'public' ? 'Public.' : `Roles: ${r.roles.join(', ')}.`;
+  const rules = r.rules?.length ? `\n\nRules:\n${r.rules.map((x) => `- ${x}`).join('\n')}` : '';
+  return {
+    operationId: r.operationId,
+    tags: [r.tag],
+    summary: r.summary,
+    description: roles + rules,
+    ...(r.roles === 'public' ? { security: [] } : {}),
+    ...(parameters.length ? { parameters } : {}),
+    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: withBodyRules(r.operationId, jsonSchema(r.body, 'input')) } } } } : {}),
+    responses,
+  };
+}
+
+let document: Json | undefined;
 let page: string | undefined;
 
 /** Built once: the routes and schemas are fixed for the life of the process. */
-export function openApiDocument(): Record<string, unknown> {
+export function openApiDocument(): Json {
   return (document ??= buildDocument());
 }
 
@@ -78,24 +341,29 @@ export function docsPage(): string {
   return (page ??= buildDocsPage());
 }
 
-function buildDocument(): Record<string, unknown> {
-  const paths: Record<string, Record<string, unknown>> = {};
-  for (const r of ROUTES) {
-    const params = [...r.path.matchAll(/\{(\w+)\}/g)].map((m) => ({ name: m[1], in: 'path', required: true, schema: { type: 'string' } }));
-    paths[r.path] ??= {};
-    paths[r.path]![r.method] = {
-      summary: r.summary,
-      description: r.roles === 'public' ? 'Public.' : `Roles: ${r.roles.join(', ')}.`,
-      ...(r.roles === 'public' ? { security: [] } : {}),
-      ...(params.length ? { parameters: params } : {}),
-      ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: bodySchema(r.body) } } } } : {}),
-      responses: { '200': { description: 'OK' }, '4XX': problem, '503': problem },
-    };
+function componentSchemas(): Json {
+  const { schemas } = z.toJSONSchema(R.responseRegistry, { io: 'output', unrepresentable: 'any', uri: (id) => `#/components/schemas/${id}` }) as { schemas: Record<string, Json> };
+  for (const s of Object.values(schemas)) {
+    delete s.$schema;
+    delete s.$id;
   }
+  return { ...schemas, Problem: problemSchema };
+}
+
+function buildDocument(): Json {
+  const paths: Record<string, Json> = {};
+  for (const r of ROUTES) (paths[r.path] ??= {})[r.method] = operation(r);
   return {
     openapi: '3.1.0',
-    info: { title: 'Postal dossiers API', version: '1.0.0', description: 'Administrative dossiers through the public postal service (see README).' },
-    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' } } },
+    info: {
+      title: 'Postal dossiers API',
+      version: '1.0.0',
+      description:
+        'Administrative dossiers through the public postal service. Errors are application/problem+json (RFC 9457); a method a path does not serve answers 405 with Allow.',
+    },
+    servers: [{ url: '/', description: 'this server' }],
+    tags: [...new Set(ROUTES.map((r) => r.tag))].map((name) => ({ name })),
+    components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'HS256; claims sub, role, agencyId (agency), courierId (courier), exp' } }, schemas: componentSchemas() },
     security: [{ bearer: [] }],
     paths,
   };
@@ -107,8 +375,8 @@ function buildDocsPage(): string {
   const rows = ROUTES.map(
     (r) =>
       `<tr><td><code>${r.method.toUpperCase()}</code></td><td><code>${esc(r.path)}</code></td><td>${r.roles === 'public' ? 'public' : esc(r.roles.join(', '))}</td><td>${esc(r.summary)}${
-        r.body ? `<details><summary>body schema</summary><pre>${esc(JSON.stringify(bodySchema(r.body), null, 2))}</pre></details>` : ''
-      }</td></tr>`,
+        r.rules?.length ? `<ul>${r.rules.map((x) => `<li>${esc(x)}</li>`).join('')}</ul>` : ''
+      }${r.body ? `<details><summary>body schema</summary><pre>${esc(JSON.stringify(jsonSchema(r.body, 'input'), null, 2))}</pre></details>` : ''}</td></tr>`,
   ).join('\n');
   return `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>Postal dossiers API</title>
 <style>body{font:15px system-ui,sans-serif;margin:2rem;max-width:1100px}table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left;vertical-align:top}pre{background:#f6f6f6;padding:.5rem;overflow:auto;max-height:30rem}</style></head>

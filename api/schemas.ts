@@ -11,7 +11,7 @@ export const dossierCode = z.string().regex(ID_PATTERN, ID_RULE);
 const instant = z.iso.datetime({ offset: true, message: 'must be ISO 8601 with an offset, e.g. 2026-01-05T09:15:00+07:00' });
 export const vnd = z.number().int().min(0).max(1_000_000_000_000);
 /** A calendar day, `YYYY-MM-DD` (checked as a real date). */
-export const localDate = z.string().refine(isLocalDate, 'must be a date, YYYY-MM-DD');
+export const localDate = z.string().refine(isLocalDate, 'must be a date, YYYY-MM-DD').meta({ format: 'date', pattern: '^\\d{4}-\\d{2}-\\d{2}$' });
 /** An integer query parameter in [min, max], `fallback` when absent. */
 export const intParam = (min: number, max: number, fallback: number) =>
   z
@@ -20,7 +20,9 @@ export const intParam = (min: number, max: number, fallback: number) =>
     .transform(Number)
     .pipe(z.number().int().min(min, `must be an integer from ${min} to ${max}`).max(max, `must be an integer from ${min} to ${max}`))
     .optional()
-    .transform((v) => v ?? fallback);
+    .transform((v) => v ?? fallback)
+    // Documented as the integer it stands for (query values are strings on the wire).
+    .meta({ type: 'integer', minimum: min, maximum: max, default: fallback });
 
 export const addressSchema = z.strictObject({
   line: text(200),

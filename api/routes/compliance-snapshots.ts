@@ -6,6 +6,7 @@ import { daysBetween, findSnapshots, type ComplianceSnapshot, type SnapshotSecti
 import { requireRole } from '../auth';
 import { parseOr400 } from '../problem';
 import { localDate } from '../schemas';
+import type { SnapshotsBody } from '../response-schemas';
 
 export interface ComplianceSnapshotRoutesDeps {
   db: Db;
@@ -16,7 +17,7 @@ export interface ComplianceSnapshotRoutesDeps {
 /** A year and a day: a whole year's trend, whichever day it starts on. */
 export const MAX_SNAPSHOT_RANGE_DAYS = 366;
 
-const snapshotsQuery = z
+export const snapshotsQuery = z
   .strictObject({ from: localDate, to: localDate })
   .superRefine((q, ctx) => {
     // zod runs this even when a field failed: only compare two real dates.
@@ -56,7 +57,7 @@ export function complianceSnapshotRoutes(deps: ComplianceSnapshotRoutesDeps): Ro
     const until = q.to < yesterday ? q.to : yesterday;
     const have = new Set(snapshots.map((s) => s._id));
     const missing = q.from <= until ? daysBetween(q.from, until).filter((d) => !have.has(d)) : [];
-    res.json({ from: q.from, to: q.to, items: snapshots.map(item), missing });
+    res.json({ from: q.from, to: q.to, items: snapshots.map(item), missing } satisfies SnapshotsBody);
   });
 
   return router;

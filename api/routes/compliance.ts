@@ -19,6 +19,7 @@ import {
 import { requireRole } from '../auth';
 import { parseOr400 } from '../problem';
 import { intParam, localDate } from '../schemas';
+import type { AtRiskBody, ComplianceSummaryBody, OverdueBody } from '../response-schemas';
 
 export interface ComplianceRoutesDeps {
   db: Db;
@@ -112,7 +113,7 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
     const name = `compliance-${q.from}-${q.to}-${groupBy}`;
     if (f === 'csv') sendFile(res, f, name, summaryCsv(summary));
     else if (f === 'xlsx') sendFile(res, f, name, await summaryXlsx(summary, { from: q.from, to: q.to, groupBy, filters }));
-    else res.json({ from: q.from, to: q.to, groupBy, filters, rows: summary.rows, totals: summary.totals });
+    else res.json({ from: q.from, to: q.to, groupBy, filters, rows: summary.rows, totals: summary.totals } satisfies ComplianceSummaryBody);
   });
 
   router.get('/v1/compliance/overdue', managers, async (req, res) => {
@@ -120,7 +121,7 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
     const at = formatInstant(now());
     const items = (await overdueDeadlines(deps.db, q)).map(deadlineItem);
     const filters = [q.stage && `stage=${q.stage}`, q.agencyId && `agencyId=${q.agencyId}`].filter(Boolean).join(', ') || 'không / none';
-    await sendList(res, negotiate(req, res, q.format), { limit: q.limit, items }, items, {
+    await sendList(res, negotiate(req, res, q.format), { limit: q.limit, items } satisfies OverdueBody, items, {
       name: `compliance-overdue-${localDateOf(at)}`,
       sheetName: 'Quá hạn - Overdue',
       title: `Thời hạn đã quá / Overdue deadlines, lúc / at ${at}`,
@@ -133,7 +134,7 @@ export function complianceRoutes(deps: ComplianceRoutesDeps): Router {
     const at = now();
     const [from, until] = [formatInstant(at), formatInstant(at + q.withinHours * 3600_000)];
     const items = (await atRiskDeadlines(deps.db, { withinHours: q.withinHours, now: at, limit: q.limit })).map(deadlineItem);
-    await sendList(res, negotiate(req, res, q.format), { withinHours: q.withinHours, from, until, limit: q.limit, items }, items, {
+    await sendList(res, negotiate(req, res, q.format), { withinHours: q.withinHours, from, until, limit: q.limit, items } satisfies AtRiskBody, items, {
       name: `compliance-at-risk-${localDateOf(from)}`,
       sheetName: 'Sắp đến hạn - At risk',
       title: `Thời hạn sắp đến / Deadlines due soon: ${from} – ${until}`,

@@ -5,6 +5,7 @@ import { formatInstant } from '../../domain/calendar';
 import { COLLECTIONS } from '../../store/db';
 import { requireRole } from '../auth';
 import { Problem } from '../problem';
+import type { CourierJobsBody } from '../response-schemas';
 
 export interface CourierJobRoutesDeps {
   db: Db;
@@ -32,7 +33,7 @@ export function courierJobRoutes(deps: CourierJobRoutesDeps): Router {
         address: j.address,
         createdAt: formatInstant(j.createdAt.getTime()),
       })),
-    });
+    } satisfies CourierJobsBody);
   });
   return router;
 }

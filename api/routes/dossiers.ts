@@ -28,6 +28,7 @@ import { requireRole, type Principal } from '../auth';
 import { canSee, viewFor } from '../masking';
 import { Problem, parseOr400 } from '../problem';
 import { dossierCode, eventSchema, intParam, localDate, submissionSchema } from '../schemas';
+import type { DossierPageBody } from '../response-schemas';
 
 export interface DossierRoutesDeps {
   temporal: Client;
@@ -161,7 +162,7 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     const page = docs.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = docs.length > q.limit && last ? encodeCursor({ at: last.submittedAt.getTime(), id: last._id }) : null;
-    res.json({ items: page.map((d) => viewFor(p, d.view)), nextCursor });
+    res.json({ items: page.map((d) => viewFor(p, d.view)), nextCursor } satisfies DossierPageBody);
   });
 
   router.get('/v1/dossiers/:code', requireRole('portal', 'manager', 'admin', 'agency', 'courier', 'clerk'), async (req, res) => {

@@ -10,6 +10,7 @@ import { calendarChangedSignal } from '../../workflows/messages';
 import { ROLES, requireRole } from '../auth';
 import { Problem, parseOr400 } from '../problem';
 import { agencySchema, calendarSchema, courierSchema, ID_PATTERN, ID_RULE, procedureSchema, tariffSchema } from '../schemas';
+import type { CalendarWrittenBody } from '../response-schemas';
 
 export interface ReferenceDataRoutesDeps {
   temporal: Client;
@@ -149,7 +150,7 @@ export function referenceDataRoutes(deps: ReferenceDataRoutesDeps): Router {
     await refs.putCalendar(calendar);
     const calendarChange = await announceCalendarChange(deps, year);
     const warnings = problems.filter((p) => p.severity === 'warning').map(({ path, message }) => ({ path, message }));
-    res.status(existed ? 200 : 201).json({ ...calendar, ...(warnings.length ? { warnings } : {}), calendarChange });
+    res.status(existed ? 200 : 201).json({ ...calendar, ...(warnings.length ? { warnings } : {}), calendarChange } satisfies CalendarWrittenBody);
   });
 
   return router;

@@ -4,6 +4,8 @@ import type { DossierStatus } from '../../domain/dossier';
 import { findDossier } from '../../store/read-model';
 import { Problem, sendProblem } from '../problem';
 import { dossierCode } from '../schemas';
+import { z } from 'zod';
+import type { TrackingBody } from '../response-schemas';
 
 export interface TrackRoutesDeps {
   db: Db;
@@ -55,16 +57,19 @@ export function fixedWindowLimiter(limit: number, windowMs: number, now: () => n
   };
 }
 
+const PHONE_RULE = 'must be the last 4 digits of the applicant phone';
+/** Other query parameters are ignored: a tracking link may carry a campaign's. */
+export const trackQuery = z.object({ phone: z.string().regex(/^\d{4}$/, PHONE_RULE).describe('the last 4 digits of the applicant phone') });
+
 /** Public tracking: the status of a dossier for whoever knows its code and the last 4 digits of the phone. */
 export function trackRoutes(deps: TrackRoutesDeps): Router {
   const router = Router();
   const limiter = fixedWindowLimiter(deps.rateLimitPerMinute, 60_000, deps.now);
   router.get('/v1/track/:code', limiter, async (req, res) => {
     res.setHeader('cache-control', 'no-store');
-    const phone = req.query.phone;
-    if (typeof phone !== 'string' || !/^\d{4}$/.test(phone)) {
-      throw Problem.invalid([{ path: 'phone', message: 'must be the last 4 digits of the applicant phone' }]);
-    }
+    const q = trackQuery.safeParse(req.query);
+    if (!q.success) throw Problem.invalid([{ path: 'phone', message: PHONE_RULE }]);
+    const { phone } = q.data;
     const code = dossierCode.safeParse(req.params.code);
     const doc = code.success ? await findDossier(deps.db, code.data) : null;
     // Unknown code and wrong phone answer alike, so neither can be probed.
@@ -75,7 +80,7 @@ export function trackRoutes(deps: TrackRoutesDeps): Router {
       statusLabel: STATUS_LABELS[doc.status],
       updatedAt: doc.view.updatedAt,
       nextDueAt: doc.view.nextDueAt,
-    });
+    } satisfies TrackingBody);
   });
   return router;
 }

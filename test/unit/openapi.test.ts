@@ -1,3 +1,5 @@
+import { spawnSync } from 'node:child_process';
+import path from 'node:path';
 import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
 import pino from 'pino';
@@ -41,4 +43,88 @@ test('the OpenAPI document describes exactly the routes the server has, with the
     documented.map(([route]) => route),
   );
   expect(JSON.stringify(doc.paths['/v1/dossiers']!.post)).toContain('pickupAddress');
+});
+
+/**
+ * A real OpenAPI 3.1 validator over the served document. The validator is an
+ * ES module, which this CommonJS test run cannot load, so it runs in a child node.
+ */
+test('the document is valid OpenAPI 3.1 by an independent validator', () => {
+  const script = `
+    import { Validator } from '@seriousme/openapi-schema-validator';
+    let text = '';
+    for await (const chunk of process.stdin) text += chunk;
+    const res = await new Validator().validate(JSON.parse(text));
+    process.stdout.write(JSON.stringify({ valid: res.valid, errors: res.errors ?? null }));`;
+  const run = spawnSync(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: path.join(__dirname, '..', '..'),
+    input: JSON.stringify(openApiDocument()),
+    encoding: 'utf8',
+  });
+  expect(run.stderr).toBe('');
+  expect(JSON.parse(run.stdout)).toEqual({ valid: true, errors: null });
+});
+
+interface Operation {
+  operationId?: string;
+  tags?: string[];
+  parameters?: { name: string; in: string; schema?: { pattern?: string } }[];
+  requestBody?: unknown;
+  responses: Record<string, { content?: Record<string, { schema?: Record<string, unknown> }> }>;
+}
+const operations = () =>
+  Object.entries((openApiDocument() as { paths: Record<string, Record<string, Operation>> }).paths).flatMap(([p, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ route: `${method.toUpperCase()} ${p}`, op })),
+  );
+
+test('every operation has a unique operationId, a tag and a 2xx answer with a content type and schema', () => {
+  const ops = operations();
+  const ids = ops.map(({ op }) => op.operationId);
+  expect(ids.every(Boolean)).toBe(true);
+  expect(new Set(ids).size).toBe(ids.length);
+  for (const { route, op } of ops) {
+    expect([route, op.tags?.length]).toEqual([route, 1]);
+    const ok = Object.entries(op.responses).filter(([status]) => /^2\d\d$/.test(status));
+    expect([route, ok.length > 0]).toEqual([route, true]);
+    for (const [status, r] of ok) {
+      const media = Object.entries(r.content ?? {});
+      expect([route, status, media.length > 0 && media.every(([, m]) => m.schema !== undefined)]).toEqual([route, status, true]);
+    }
+    // Every error is problem+json.
+    for (const [status, r] of Object.entries(op.responses).filter(([s]) => /^[45]/.test(s) && !(route === 'GET /readyz' && s === '503'))) {
+      expect([route, status, Object.keys(r.content ?? {})]).toEqual([route, status, ['application/problem+json']]);
+    }
+  }
+});
+
+test('the statuses the contract names: 201 on submit, 201/200 on the create-or-replace PUTs, path patterns, every query parameter', () => {
+  const byRoute = new Map(operations().map(({ route, op }) => [route, op]));
+  const statuses = (route: string) => Object.keys(byRoute.get(route)!.responses);
+  expect(statuses('POST /v1/dossiers')).toEqual(expect.arrayContaining(['200', '201', '400', '401', '403', '409', '415', '503']));
+  for (const put of ['PUT /v1/procedures/{id}', 'PUT /v1/agencies/{id}', 'PUT /v1/couriers/{id}', 'PUT /v1/calendar/{year}']) {
+    expect([put, statuses(put)]).toEqual([put, expect.arrayContaining(['200', '201', '400'])]);
+  }
+  expect(statuses('POST /v1/dossiers/{code}/events')).toEqual(expect.arrayContaining(['200', '404', '409', '422']));
+  expect(statuses('GET /v1/track/{code}')).toEqual(expect.arrayContaining(['200', '400', '404', '429']));
+
+  const params = (route: string, where: string) => (byRoute.get(route)!.parameters ?? []).filter((p) => p.in === where).map((p) => p.name);
+  expect(params('GET /v1/dossiers', 'query')).toEqual(['status', 'agencyId', 'procedureCode', 'from', 'to', 'cursor', 'limit']);
+  expect(params('GET /v1/compliance/summary', 'query')).toEqual(['from', 'to', 'groupBy', 'stage', 'agencyId', 'procedureCode', 'format']);
+  expect(params('GET /v1/compliance/overdue', 'query')).toEqual(['stage', 'agencyId', 'limit', 'format']);
+  expect(params('GET /v1/compliance/at-risk', 'query')).toEqual(['withinHours', 'limit', 'format']);
+  expect(params('GET /v1/compliance/snapshots', 'query')).toEqual(['from', 'to']);
+  expect(params('GET /v1/track/{code}', 'query')).toEqual(['phone']);
+  for (const { route, op } of operations()) {
+    for (const p of (op.parameters ?? []).filter((x) => x.in === 'path')) expect([route, p.name, typeof p.schema?.pattern]).toEqual([route, p.name, 'string']);
+  }
+});
+
+test('the cross-field rules zod enforces are in the body schemas where JSON Schema can say them, and in words', () => {
+  const byRoute = new Map(operations().map(({ route, op }) => [route, op]));
+  const submit = JSON.stringify(byRoute.get('POST /v1/dossiers')!);
+  expect(submit).toContain('"anyOf":[{"properties":{"services"');
+  expect(submit).toContain('"else":{"not":{"required":["delivery"]}}');
+  expect(submit).toContain('delivery is required when services.deliver is true, and only then');
+  expect(JSON.stringify(byRoute.get('POST /v1/dossiers/{code}/events')!)).toContain('"then":{"required":["recipient"]}');
+  expect(JSON.stringify(byRoute.get('PUT /v1/agencies/{id}')!)).toContain('id in the body, when present, equals the path id');
 });
