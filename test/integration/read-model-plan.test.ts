@@ -1,0 +1,88 @@
+/**
+ * The read model's hot paths must reach SQLite through an index on the
+ * embedded FerretDB (tools/ferretdb/sqlite-index-pushdown.patch): a find by
+ * `_id`, the projection's version-guarded `{_id, version: {$lt}}`, and an
+ * equality on a field that leads an index. FerretDB 1.24's explain returns
+ * SQLite's query plan; a FerretDB or SQLite upgrade that loses the plan
+ * (`SCAN` instead of `SEARCH … USING INDEX`) fails here, before it makes every
+ * request read the whole table.
+ *
+ * The pushdown only narrows what SQLite returns; FerretDB applies the whole
+ * filter again. The second part checks that the results stay Mongo's.
+ */
+import type { Collection, Db, Document, MongoClient } from 'mongodb';
+import { COLLECTIONS } from '../../store/db';
+import { freshDatabase } from '../support/mongo';
+
+let client: MongoClient;
+let db: Db;
+let dossiers: Collection<Document & { _id: string }>;
+
+beforeAll(async () => {
+  ({ client, db } = await freshDatabase('plan'));
+  dossiers = db.collection(COLLECTIONS.dossiers);
+  await dossiers.insertMany([
+    { _id: 'HL-0001', status: 'received', agencyId: 'a1', version: 1 },
+    { _id: 'HL-0002', status: 'processing', agencyId: 'a1', version: 3 },
+    { _id: 'HL-0003', status: ['processing', 'ready'], agencyId: 'a2', version: 2 },
+    { _id: 'HL-0004', status: { nested: 'processing' }, agencyId: 'a2', version: 2 },
+    { _id: 'HL-0005', agencyId: 'a2', version: 2 },
+  ]);
+});
+
+afterAll(async () => {
+  await db.dropDatabase();
+  await client.close();
+});
+
+/** SQLite's plan lines from FerretDB's explain of a find. */
+async function plan(filter: Document): Promise<string[]> {
+  const explained = await dossiers.find(filter).explain();
+  const lines = (explained.queryPlanner as { Plan?: unknown } | undefined)?.Plan;
+  expect(Array.isArray(lines)).toBe(true);
+  return (lines as unknown[]).map(String);
+}
+
+describe('SQLite plans through the indexes', () => {
+  test('find by _id searches the unique _id index', async () => {
+    const lines = await plan({ _id: 'HL-0002' });
+    expect(lines.join('\n')).toMatch(/SEARCH \S+ USING INDEX \S+__id_ /);
+    expect(lines.join('\n')).not.toMatch(/\bSCAN\b/);
+  });
+
+  test('the projection guard {_id, version: {$lt}} searches the _id index', async () => {
+    const lines = await plan({ _id: 'HL-0002', version: { $lt: 5 } });
+    expect(lines.join('\n')).toMatch(/SEARCH \S+ USING INDEX \S+__id_ /);
+    expect(lines.join('\n')).not.toMatch(/\bSCAN\b/);
+  });
+
+  test('equality on a field that leads an index searches that index', async () => {
+    const lines = await plan({ status: 'processing', agencyId: 'a1' });
+    expect(lines.join('\n')).toMatch(/SEARCH \S+ USING INDEX \S+_status_submitted /);
+    expect(lines.join('\n')).not.toMatch(/\bSCAN\b/);
+  });
+});
+
+describe('results stay the MongoDB ones', () => {
+  const ids = async (filter: Document) => (await dossiers.find(filter).toArray()).map((d) => d._id).sort();
+
+  test('_id with more keys applies them all', async () => {
+    expect(await ids({ _id: 'HL-0002', version: { $lt: 5 } })).toEqual(['HL-0002']);
+    expect(await ids({ _id: 'HL-0002', version: { $lt: 3 } })).toEqual([]);
+    expect(await ids({ _id: 'HL-0002', status: 'received' })).toEqual([]);
+  });
+
+  test('indexed equality keeps array members and leaves documents and missing fields out', async () => {
+    expect(await ids({ status: 'processing' })).toEqual(['HL-0002', 'HL-0003']);
+    expect(await ids({ status: 'processing', agencyId: 'a2' })).toEqual(['HL-0003']);
+    expect(await ids({ status: 'ready' })).toEqual(['HL-0003']);
+  });
+
+  test('a version-guarded replace changes only an older version', async () => {
+    const stale = await dossiers.replaceOne({ _id: 'HL-0001', version: { $lt: 1 } }, { status: 'stale', agencyId: 'a1', version: 1 });
+    expect(stale.matchedCount).toBe(0);
+    const newer = await dossiers.replaceOne({ _id: 'HL-0001', version: { $lt: 2 } }, { status: 'received', agencyId: 'a1', version: 2 });
+    expect(newer.modifiedCount).toBe(1);
+    expect((await dossiers.findOne({ _id: 'HL-0001' }))?.version).toBe(2);
+  });
+});
