@@ -136,3 +136,41 @@ async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db,
 export async function findDossier(db: Db, code: string): Promise<DossierDoc | null> {
   return db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
 }
+
+export interface DossierListQuery {
+  agencyId?: string;
+  status?: string;
+  procedureCode?: string;
+  /** Epoch milliseconds: submitted at or after. */
+  from?: number;
+  /** Epoch milliseconds: submitted before. */
+  to?: number;
+  /** The last dossier of the previous page. */
+  after?: { at: number; id: string };
+  limit: number;
+}
+
+/**
+ * A page of dossiers, newest first. Equalities are top-level keys, the most
+ * selective indexed one first (agency, then status): the embedded FerretDB
+ * pushes the first of them to SQLite's index and applies the rest itself. The
+ * sort is FerretDB's own, in memory, over what the equality selects
+ * (docs/BENCHMARKS.md measures it); a list with no equality sorts every dossier.
+ */
+export async function listDossiers(db: Db, q: DossierListQuery): Promise<DossierDoc[]> {
+  const filter: Filter<DossierDoc> = {};
+  if (q.agencyId) filter.agencyId = q.agencyId;
+  if (q.status) filter.status = q.status as DossierStatus;
+  if (q.procedureCode) filter.procedureCode = q.procedureCode;
+  if (q.from !== undefined || q.to !== undefined) {
+    filter.submittedAt = {
+      ...(q.from !== undefined ? { $gte: new Date(q.from) } : {}),
+      ...(q.to !== undefined ? { $lt: new Date(q.to) } : {}),
+    };
+  }
+  if (q.after) {
+    const at = new Date(q.after.at);
+    filter.$or = [{ submittedAt: { $lt: at } }, { submittedAt: at, _id: { $lt: q.after.id } }];
+  }
+  return db.collection<DossierDoc>(COLLECTIONS.dossiers).find(filter).sort({ submittedAt: -1, _id: -1 }).limit(q.limit).toArray();
+}

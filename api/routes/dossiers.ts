@@ -6,14 +6,13 @@ import {
   type Client,
 } from '@temporalio/client';
 import { Router, type Request } from 'express';
-import type { Db, Filter } from 'mongodb';
+import type { Db } from 'mongodb';
 import { STATUSES, TERMINAL_STATUSES, type DossierView } from '../../domain/dossier';
 import { EVENT_ROLES, type DossierEvent, type Refusal } from '../../domain/events';
 import type { Submission } from '../../domain/types';
 import { z } from 'zod';
 import { endOfLocalDay, formatInstant, localDate as localDateOf, parseInstant, startOfLocalDay } from '../../domain/calendar';
-import { COLLECTIONS } from '../../store/db';
-import { findDossier, type DossierDoc } from '../../store/read-model';
+import { findDossier, listDossiers } from '../../store/read-model';
 import type { ReferenceData } from '../../store/reference-data';
 import {
   applyEventUpdate,
@@ -142,23 +141,15 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
   router.get('/v1/dossiers', requireRole('manager', 'admin', 'agency'), async (req, res) => {
     const p = principal(req);
     const q = parseOr400(listQuerySchema, req.query, '(query)');
-    const and: Filter<DossierDoc>[] = [];
-    const agencyId = p.role === 'agency' ? p.agencyId : q.agencyId;
-    if (agencyId) and.push({ agencyId });
-    if (q.status) and.push({ status: q.status });
-    if (q.procedureCode) and.push({ procedureCode: q.procedureCode });
-    if (q.from) and.push({ submittedAt: { $gte: new Date(parseInstant(startOfLocalDay(q.from))) } });
-    if (q.to) and.push({ submittedAt: { $lt: new Date(parseInstant(endOfLocalDay(q.to))) } });
-    if (q.cursor) {
-      const at = new Date(q.cursor.at);
-      and.push({ $or: [{ submittedAt: { $lt: at } }, { submittedAt: at, _id: { $lt: q.cursor.id } }] });
-    }
-    const docs = await deps.db
-      .collection<DossierDoc>(COLLECTIONS.dossiers)
-      .find(and.length ? { $and: and } : {})
-      .sort({ submittedAt: -1, _id: -1 })
-      .limit(q.limit + 1)
-      .toArray();
+    const docs = await listDossiers(deps.db, {
+      agencyId: p.role === 'agency' ? p.agencyId : q.agencyId,
+      status: q.status,
+      procedureCode: q.procedureCode,
+      from: q.from ? parseInstant(startOfLocalDay(q.from)) : undefined,
+      to: q.to ? parseInstant(endOfLocalDay(q.to)) : undefined,
+      after: q.cursor,
+      limit: q.limit + 1,
+    });
     const page = docs.slice(0, q.limit);
     const last = page[page.length - 1];
     const nextCursor = docs.length > q.limit && last ? encodeCursor({ at: last.submittedAt.getTime(), id: last._id }) : null;
