@@ -1,5 +1,6 @@
 /**
- * Property tests of every write endpoint's body and path: whatever a client
+ * Property tests of every write endpoint's body and path, and of every query
+ * parameter the OpenAPI document lists: whatever a client
  * sends that the contract refuses gets a 4xx problem+json (naming the fields
  * when it is a validation error), never a 5xx, and changes nothing: neither the
  * dossier (its workflow and its view) nor any collection of the read model.
@@ -8,7 +9,8 @@
  */
 import fc from 'fast-check';
 import type { Document } from 'mongodb';
-import { formatInstant } from '../../domain/calendar';
+import { openApiDocument } from '../../api/openapi';
+import { addCalendarDays, formatInstant } from '../../domain/calendar';
 import { EVENT_ROLES, type DossierEventType } from '../../domain/events';
 import type { Role } from '../../domain/types';
 import { awaitingAssignedPickup, expectProblem, snapshot, submitAndSettle, workflowView, type Answer } from '../support/api-checks';
@@ -363,6 +365,105 @@ describe(`fuzzing the write endpoints (fast-check seed ${SEED}, ${RUNS} runs a p
         const res = await sys.request(t.method, t.path(segment), { token: t.token(), body: t.body });
         expectRefused(res);
       }),
+    );
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Query strings, read from the served document: every GET with query parameters.
+
+interface QueryParam {
+  name: string;
+  in: string;
+  required: boolean;
+  schema: { type?: string; enum?: string[]; minimum?: number; maximum?: number; format?: string };
+}
+
+const QUERY_ROUTES = Object.entries((openApiDocument() as { paths: Record<string, Record<string, { parameters?: QueryParam[] }>> }).paths)
+  .map(([path, ops]) => ({ path, params: (ops.get?.parameters ?? []).filter((p) => p.in === 'query') }))
+  // Tracking is public and rate limited per client: it has a test of its own below.
+  .filter((r) => r.params.length && !r.path.includes('{'));
+
+const day = fc.integer({ min: 0, max: 3 * 366 }).map((n) => addCalendarDays('2025-01-01', n));
+
+/** A value the parameter's schema allows. */
+function validValue(p: QueryParam): fc.Arbitrary<string> {
+  if (p.schema.enum) return fc.constantFrom(...p.schema.enum);
+  if (p.schema.type === 'integer') return fc.integer({ min: p.schema.minimum ?? 0, max: p.schema.maximum ?? 1000 }).map(String);
+  if (p.schema.format === 'date') return day;
+  if (p.name === 'cursor') return fc.constant(Buffer.from(JSON.stringify([Date.now(), 'X'])).toString('base64url'));
+  return fc.string({ minLength: 1, maxLength: 20 }).filter((v) => v.trim().length > 0);
+}
+
+const badQueryValues = fc.oneof(
+  fc.string({ maxLength: 30 }),
+  fc.constantFrom('', ' ', '-1', '0', '1.5', '1e3', '99999999', '0x10', 'NaN', 'null', '%00', '2026-02-30', '2026-13-01', '0001-01-01', '9999-12-31', '26-01-05', 'ab'.repeat(40)),
+);
+
+type QueryCase = { path: string; pairs: [string, string][]; mutated: string | null };
+
+/** A query the document allows, or one with a single mutation: a bad value, an unknown or repeated parameter, a required one missing. */
+const queryCases: fc.Arbitrary<QueryCase> = fc.constantFrom(...QUERY_ROUTES).chain(({ path, params }) =>
+  fc
+    .tuple(
+      fc.tuple(...params.map((p) => fc.option(validValue(p), { nil: undefined, freq: p.required ? 1_000_000 : 2 }))),
+      fc.constantFrom('none', 'bad', 'unknown', 'repeated', 'missing'),
+      fc.constantFrom(...params),
+      badQueryValues,
+      fc.constantFrom('page', 'Limit', 'limits', 'from[]', 'q', 'sort', '__proto__', 'constructor'),
+    )
+    .map(([values, kind, target, bad, unknown]): QueryCase => {
+      const chosen = new Map(params.flatMap((p, i) => (values[i] === undefined && !p.required ? [] : [[p.name, values[i] ?? '2026-01-05'] as [string, string]])));
+      // A window in order and within the bound, so the unmutated query is one the server accepts.
+      if (chosen.has('from') && chosen.has('to')) chosen.set('to', addCalendarDays(chosen.get('from')!, 30));
+      const pairs = [...chosen.entries()];
+      if (kind === 'bad') return { path, pairs: [...pairs.filter(([n]) => n !== target.name), [target.name, bad]], mutated: target.name };
+      if (kind === 'unknown') return { path, pairs: [...pairs, [unknown, '1']], mutated: unknown };
+      if (kind === 'repeated') return { path, pairs: [...pairs.filter(([n]) => n !== target.name), [target.name, 'a'], [target.name, 'b']], mutated: target.name };
+      if (kind === 'missing' && target.required) return { path, pairs: pairs.filter(([n]) => n !== target.name), mutated: target.name };
+      return { path, pairs, mutated: null };
+    }),
+);
+
+describe(`fuzzing the query strings (fast-check seed ${SEED}, ${RUNS} runs a property)`, () => {
+  test('every documented GET with query parameters: a valid query is 200, a mutated one 200 or a 400 naming the parameter; never a 5xx', async () => {
+    expect(QUERY_ROUTES.map((r) => r.path).sort()).toEqual(['/v1/compliance/at-risk', '/v1/compliance/overdue', '/v1/compliance/snapshots', '/v1/compliance/summary', '/v1/dossiers']);
+    await fc.assert(
+      fc.asyncProperty(queryCases, async ({ path, pairs, mutated }) => {
+        const url = `${path}?${new URLSearchParams(pairs).toString()}`;
+        const started = Date.now();
+        // Conformance (test/support/conformance.ts) checks the status, content type and body against the document.
+        const res = await sys.request('GET', url, { token: sys.token('manager'), headers: { accept: 'application/json' } });
+        expect({ url, fast: Date.now() - started < 5_000 }).toEqual({ url, fast: true });
+        if (mutated === null) {
+          expect({ url, status: res.status }).toEqual({ url, status: 200 });
+          return;
+        }
+        // A mutation may still be a value the parameter allows (a filter text, a date in range).
+        if (res.status === 200) return;
+        const problem = expectProblem(res, 400);
+        const paths = (problem.errors ?? []).map((e) => e.path);
+        // Unknown parameters are named by the key; the window rule names `to`.
+        expect({ url, named: paths.some((p) => p === mutated || p.startsWith(`${mutated}.`) || p === '(query)' || p === 'to') }).toEqual({ url, named: true });
+      }),
+    );
+  });
+
+  test('GET /v1/track/{code}: phone is the last 4 digits; anything else is a 400 naming it, never a 5xx', async () => {
+    const phone = (await workflowView(sys, target.code))!.applicant.phone.slice(-4);
+    const cases = fc.oneof(
+      fc.constant({ value: phone, status: 200 }),
+      fc.stringMatching(/^\d{4}$/).filter((v) => v !== phone).map((value) => ({ value, status: 404 })),
+      badQueryValues.filter((v) => !/^\d{4}$/.test(v)).map((value) => ({ value, status: 400 })),
+    );
+    // Within the per-client tracking limit (30 a minute) of a fresh system.
+    await fc.assert(
+      fc.asyncProperty(cases, async ({ value, status }) => {
+        const res = await sys.request('GET', `/v1/track/${target.code}?${new URLSearchParams({ phone: value })}`);
+        expect({ value, status: res.status }).toEqual({ value, status });
+        if (status === 400) expect(expectProblem(res, 400).errors).toEqual([expect.objectContaining({ path: 'phone' })]);
+      }),
+      { numRuns: Math.min(RUNS, 20) },
     );
   });
 });

@@ -13,6 +13,7 @@ import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-
 import { COUNTS_COLLECTIONS, requestCountsVerification } from '../../store/compliance-counts';
 import { ensureCountsAggregator } from '../../activities/compliance-counts';
 import { createDossierWorker } from '../../workers/worker';
+import { assertConforms } from './conformance';
 import { freshDatabase } from './mongo';
 
 export const JWT_SECRET = 'integration-test-secret-of-at-least-32-chars';
@@ -115,7 +116,12 @@ export class System {
     return signToken(JWT_SECRET, { sub: `${role}-test`, role, ...extra });
   }
 
-  async request(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}) {
+  /**
+   * One request; the answer is checked against the OpenAPI document (status,
+   * content type, body schema) unless `conformance: false`, for the few tests
+   * that send what no client of the contract would.
+   */
+  async request(method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; conformance?: boolean } = {}) {
     const res = await fetch(`${this.baseUrl}${path}`, {
       method,
       headers: {
@@ -132,6 +138,7 @@ export class System {
     } catch {
       body = text;
     }
+    if (opts.conformance !== false) assertConforms(method, path, { status: res.status, headers: res.headers, body });
     return { status: res.status, headers: res.headers, body };
   }
 }
