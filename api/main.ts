@@ -3,11 +3,13 @@ import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo } from '../store/db';
+import { stopWithSupervisor } from '../workers/supervisor-watch';
 import { temporalConnectionOptions } from '../workers/temporal-connection';
 import { createApp } from './app';
 import { ApiMetrics } from './metrics';
 
 async function main(): Promise<void> {
+  stopWithSupervisor('api');
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'api' } });
   const { client: mongo, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB).catch((err: Error) => {

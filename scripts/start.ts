@@ -1,28 +1,41 @@
 /**
  * `npm start`: the whole system on one machine. What is not given by the
- * environment runs embedded, with its data under ./data:
+ * environment runs embedded, with its data under ./data (DATA_DIR to use another folder):
  *   TEMPORAL_ADDRESS unset    → Temporal dev server (data/temporal.db), gRPC on TEMPORAL_PORT
  *                               (7233), Web UI on TEMPORAL_UI_PORT (8233)
  *   MONGODB_URI unset         → FerretDB (data/ferretdb/) on FERRETDB_PORT (27017)
  *   PAYMENT_GATEWAY_URL unset → the sandbox gateway (sandbox/payment-gateway.ts) on
  *                               PAYMENT_GATEWAY_PORT (3100)
  *   AUTH_JWT_SECRET unset     → a secret generated once into data/jwt-secret
- * TEMPORAL_PORT, TEMPORAL_UI_PORT, FERRETDB_PORT and PAYMENT_GATEWAY_PORT are read
- * here only (the API and worker never see them), so they are not in config/config.ts.
+ * DATA_DIR, TEMPORAL_PORT, TEMPORAL_UI_PORT, FERRETDB_PORT and PAYMENT_GATEWAY_PORT are
+ * read here only (the API and worker never see them), so they are not in config/config.ts.
  *
  * Then the reference data is seeded (scripts/seed.ts), and the worker and the API
  * run as child processes; once GET /readyz answers 200 a banner says where things are.
  *
- * Output: every child writes to data/logs/<name>.log (emptied on each start), so
- * the terminal shows only this script's lines; a child that dies is named with
- * its log and last lines. Children run in their own process groups so that
- * Ctrl-C reaches only this script, which stops them in order: API and worker,
- * then the gateway, then Temporal and FerretDB.
+ * Supervision: once ready, a part that dies on its own (a crash, a kill -9) is
+ * started again, after 1 s, doubling up to 30 s while it keeps dying, back to
+ * 1 s once it has run for a minute; each restart is a line here. That holds for
+ * the servers too (their data is on disk, crash-safe): only a server that cannot
+ * be started again SERVER_RESTART_ATTEMPTS times in a row stops everything,
+ * because nothing works without it. Ctrl-C or SIGTERM stops everything in
+ * order: API and worker, then the gateway, then Temporal and FerretDB.
+ *
+ * Left-overs: the children are recorded in data/children.json. A start finding
+ * that record stops the processes it names that are still ours (same command
+ * line, running in this folder), e.g. servers left by a hard-killed start; a
+ * port still taken is reported with the pids holding it. The worker and the API
+ * are given SUPERVISOR_PID and stop by themselves when this process is gone.
+ *
+ * Output: every child writes to data/logs/<name>.log (emptied on each start,
+ * appended on a restart), so the terminal shows only this script's lines.
+ * Children run in their own process groups so that Ctrl-C reaches only this script.
  */
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
+import { cmdlineOf, isOurs, portHolders, readChildren, stopGroup, writeChildren, type ChildRecord } from './children';
 import {
   PortInUseError,
   REPO_ROOT,
@@ -36,15 +49,22 @@ import {
   type ExitInfo,
 } from './servers';
 
-const DATA = path.join(REPO_ROOT, 'data');
+const DATA = process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(REPO_ROOT, 'data');
 const LOGS = path.join(DATA, 'logs');
+const CHILDREN_FILE = path.join(DATA, 'children.json');
 const READY_TIMEOUT_MS = 120_000;
+const FIRST_BACKOFF_MS = 1000;
+const MAX_BACKOFF_MS = 30_000;
+/** A part that ran this long before dying starts again after FIRST_BACKOFF_MS. */
+const STABLE_MS = 60_000;
+const SERVER_RESTART_ATTEMPTS = 5;
 
 /** A failure worth one line, without a stack. */
 class StartError extends Error {}
 
-interface Part {
-  name: string;
+/** One running process of a part. */
+interface Running {
+  pid: number;
   logFile: string | null;
   exited: Promise<ExitInfo>;
   stop(): Promise<void>;
@@ -53,32 +73,134 @@ interface Part {
 const say = (line: string) => console.log(`start: ${line}`);
 const rel = (p: string) => path.relative(process.cwd(), p) || p;
 const exists = (file: string) => fs.existsSync(path.join(REPO_ROOT, file));
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const firstLine = (err: unknown) => (err instanceof Error ? err.message.split('\n')[0]! : String(err));
 
-// Stopped in this order: apps (API, worker, seed), then the gateway, then the servers.
+let ready = false;
+let stopping: Promise<never> | null = null;
+const started = new Date().toISOString();
+
+/**
+ * A child kept running: started by `launch` (which resolves once it is up),
+ * started again when it dies unasked.
+ */
+class Part {
+  current: Running | null = null;
+  private crashes = 0;
+  since = 0;
+
+  constructor(
+    readonly role: string,
+    readonly kind: 'server' | 'app',
+    readonly ports: number[],
+    private readonly launch: () => Promise<Running>,
+  ) {}
+
+  async start(): Promise<void> {
+    this.adopt(await this.launch());
+  }
+
+  stop(): Promise<void> {
+    return this.current?.stop() ?? Promise.resolve();
+  }
+
+  private adopt(running: Running): void {
+    this.current = running;
+    this.since = Date.now();
+    recordChildren();
+    void running.exited.then((info) => this.exited(running, info));
+    // Started while everything was being stopped: stop it too.
+    if (stopping) void running.stop();
+  }
+
+  private exited(running: Running, info: ExitInfo): void {
+    if (this.current !== running) return;
+    this.current = null;
+    recordChildren();
+    if (stopping) return;
+    const what = exitSummary(this.role, info, running.logFile);
+    if (!ready) {
+      void shutdown(1, `${what} — stopping everything`);
+      return;
+    }
+    if (Date.now() - this.since >= STABLE_MS) this.crashes = 0;
+    void this.restart(what);
+  }
+
+  private async restart(what: string): Promise<void> {
+    for (let failedStarts = 0; ; ) {
+      const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** this.crashes);
+      this.crashes += 1;
+      say(`${what} — starting it again in ${delay / 1000} s`);
+      await sleep(delay);
+      if (stopping) return;
+      try {
+        this.adopt(await this.launch());
+        say(`${this.role} started again (pid ${this.current?.pid ?? '?'})`);
+        return;
+      } catch (err) {
+        failedStarts += 1;
+        if (this.kind === 'server' && failedStarts >= SERVER_RESTART_ATTEMPTS) {
+          void shutdown(1, `${this.role} could not be started again (${failedStarts} attempts): ${firstLine(err)} — stopping everything`);
+          return;
+        }
+        what = `${this.role} could not be started again: ${firstLine(err)}`;
+      }
+    }
+  }
+}
+
+// Stopped in this order: apps (API, worker), then the gateway, then the servers.
 const apps: Part[] = [];
 const gateways: Part[] = [];
 const servers: Part[] = [];
-let stopping: Promise<never> | null = null;
+let seed: Running | null = null;
+
+function recordChildren(): void {
+  const children: ChildRecord[] = [...servers, ...gateways, ...apps].flatMap((part) =>
+    part.current
+      ? [{ role: part.role, pid: part.current.pid, pgid: part.current.pid, ports: part.ports, started: new Date(part.since).toISOString(), cmdline: cmdlineOf(part.current.pid) }]
+      : [],
+  );
+  try {
+    writeChildren(CHILDREN_FILE, { supervisor: { pid: process.pid, started, cmdline: cmdlineOf(process.pid) }, children });
+  } catch (err) {
+    say(`cannot record the children in ${rel(CHILDREN_FILE)}: ${firstLine(err)}`);
+  }
+}
 
 function shutdown(code: number, line: string): Promise<never> {
   if (stopping) return stopping;
   say(line);
   stopping = (async () => {
     const stopAll = (parts: Part[]) => Promise.all(parts.map((p) => p.stop().catch(() => undefined)));
+    await seed?.stop().catch(() => undefined);
     await stopAll(apps);
     await stopAll(gateways);
     await stopAll(servers);
+    // Ours: nothing is left to stop (an interrupted start may have written it without children).
+    if (readChildren(CHILDREN_FILE)?.supervisor.pid === process.pid) fs.rmSync(CHILDREN_FILE, { force: true });
     process.exit(code);
   })();
   return stopping;
 }
 
-/** A part that dies on its own takes everything down. */
-function watch(part: Part): Part {
-  void part.exited.then((info) => {
-    if (!stopping) void shutdown(1, `${exitSummary(part.name, info, part.logFile)} — stopping everything`);
-  });
-  return part;
+/**
+ * Stops what an earlier start of this folder left running (it was hard-killed),
+ * or refuses when that start is still running.
+ */
+async function stopLeftovers(): Promise<void> {
+  const record = readChildren(CHILDREN_FILE);
+  if (!record) return;
+  if (record.supervisor.pid !== process.pid && isOurs(record.supervisor)) {
+    throw new StartError(`npm start is already running in this folder (pid ${record.supervisor.pid}): stop it first (Ctrl-C there, or kill ${record.supervisor.pid})`);
+  }
+  const ours = record.children.filter((c) => isOurs(c));
+  if (ours.length) {
+    say(`stopping what an earlier start left running: ${ours.map((c) => `${c.role} (pid ${c.pid})`).join(', ')}…`);
+    await Promise.all(ours.map((c) => stopGroup(c.pgid)));
+  }
+  fs.rmSync(CHILDREN_FILE, { force: true });
 }
 
 function freshLog(name: string): string {
@@ -110,16 +232,19 @@ function jwtSecret(): string {
   return secret;
 }
 
-function spawnTs(name: string, file: string, env: NodeJS.ProcessEnv) {
+function spawnTs(name: string, file: string, env: NodeJS.ProcessEnv, logFile = freshLog(name)) {
   // `node --import tsx` runs the file in one process: signals and pids are the app's own.
-  return spawnManaged(name, process.execPath, ['--import', 'tsx', file], { env, logFile: freshLog(name), detached: true });
+  return spawnManaged(name, process.execPath, ['--import', 'tsx', file], { env, logFile, detached: true });
 }
 
 const hidePassword = (uri: string) => uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 
 async function main(): Promise<void> {
   fs.mkdirSync(LOGS, { recursive: true });
-  const env: NodeJS.ProcessEnv = { ...process.env };
+  await stopLeftovers();
+  recordChildren();
+  const env: NodeJS.ProcessEnv = { ...process.env, SUPERVISOR_PID: String(process.pid) };
+  delete env.DATA_DIR;
   const embedTemporal = !env.TEMPORAL_ADDRESS;
   const embedMongo = !env.MONGODB_URI;
   const embedGateway = !env.PAYMENT_GATEWAY_URL;
@@ -146,36 +271,33 @@ async function main(): Promise<void> {
   if (embedMongo) ports.push({ port: ferretPort, host: '127.0.0.1', variable: 'FERRETDB_PORT' });
   if (embedGateway) ports.push({ port: gatewayPort, host: '127.0.0.1', variable: 'PAYMENT_GATEWAY_PORT' });
   ports.push({ port: cfg.PORT, host: cfg.HOST, variable: 'PORT' });
-  const portInUse = (port: number) =>
-    new StartError(
-      `port ${port} is in use — is another npm start running? Set ${ports.find((p) => p.port === port)?.variable ?? 'PORT'} to use another.`,
-    );
+  const portInUse = (port: number) => {
+    const holders = portHolders(port);
+    const who = holders.length
+      ? `by ${holders.map((h) => `pid ${h.pid} (${h.command})`).join(', ')}`
+      : '(is another npm start running?)';
+    return new StartError(`port ${port} is in use ${who}. Stop it, or set ${ports.find((p) => p.port === port)?.variable ?? 'PORT'} to use another port.`);
+  };
   for (const { port, host } of ports) if (!(await isPortFree(port, host))) throw portInUse(port);
 
-  // Temporal and FerretDB start side by side; whichever started is stopped if the other fails.
-  const starting: Promise<Part>[] = [];
   if (embedMongo) {
-    say(`starting FerretDB on 127.0.0.1:${ferretPort} (data/ferretdb)…`);
-    starting.push(
-      startFerretDB({ dataDir: path.join(DATA, 'ferretdb'), port: ferretPort, logFile: freshLog('ferretdb'), detached: true }),
-    );
+    const dataDir = path.join(DATA, 'ferretdb');
+    const logFile = freshLog('ferretdb');
+    servers.push(new Part('ferretdb', 'server', [ferretPort], () => startFerretDB({ dataDir, port: ferretPort, logFile, detached: true })));
+    say(`starting FerretDB on 127.0.0.1:${ferretPort} (${rel(dataDir)})…`);
   }
   if (embedTemporal) {
-    say(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (data/temporal.db)…`);
-    starting.push(
-      startTemporalDevServer({
-        dbFile: path.join(DATA, 'temporal.db'),
-        port: temporalPort,
-        uiPort,
-        namespace: cfg.TEMPORAL_NAMESPACE,
-        logFile: freshLog('temporal'),
-        detached: true,
-      }),
+    const dbFile = path.join(DATA, 'temporal.db');
+    const logFile = freshLog('temporal');
+    servers.push(
+      new Part('temporal', 'server', [temporalPort, uiPort], () =>
+        startTemporalDevServer({ dbFile, port: temporalPort, uiPort, namespace: cfg.TEMPORAL_NAMESPACE, logFile, detached: true }),
+      ),
     );
+    say(`starting the Temporal dev server on 127.0.0.1:${temporalPort} (${rel(dbFile)})…`);
   }
-  const started = await Promise.allSettled(starting);
-  for (const s of started) if (s.status === 'fulfilled') servers.push(watch(s.value));
-  const failed = started.find((s) => s.status === 'rejected');
+  // Side by side; whichever started is stopped (by shutdown) if the other fails.
+  const failed = (await Promise.allSettled(servers.map((s) => s.start()))).find((s) => s.status === 'rejected');
   if (failed) {
     const reason: unknown = failed.reason;
     throw reason instanceof PortInUseError ? portInUse(reason.port) : reason;
@@ -183,34 +305,46 @@ async function main(): Promise<void> {
 
   if (embedGateway) {
     say(`starting the sandbox payment gateway on 127.0.0.1:${gatewayPort}…`);
-    const gateway = spawnTs('payment-gateway', 'sandbox/payment-gateway.ts', { ...env, PORT: String(gatewayPort) });
+    const logFile = freshLog('payment-gateway');
+    const gateway = new Part('payment-gateway', 'app', [gatewayPort], async () => {
+      const proc = spawnTs('payment-gateway', 'sandbox/payment-gateway.ts', { ...env, PORT: String(gatewayPort) }, logFile);
+      await waitUntil(proc, 'the sandbox payment gateway', () => canConnect(gatewayPort)).catch(async (err: unknown) => {
+        await proc.stop();
+        throw err;
+      });
+      return proc;
+    });
     gateways.push(gateway);
-    await waitUntil(gateway, 'the sandbox payment gateway', () => canConnect(gatewayPort));
-    watch(gateway);
+    await gateway.start();
   }
 
   if (exists('scripts/seed.ts')) {
     say('loading reference data (scripts/seed.ts)…');
-    const seed = spawnTs('seed', 'scripts/seed.ts', env);
-    apps.push(seed);
+    seed = spawnTs('seed', 'scripts/seed.ts', env);
     const info = await seed.exited;
-    if (info.code !== 0) throw new StartError(`seeding failed: ${seed.describeExit()}`);
+    if (info.code !== 0) throw new StartError(`seeding failed: ${exitSummary('seed', info, seed.logFile)}`);
+    seed = null;
   } else {
     say('scripts/seed.ts does not exist yet: skipping the reference data');
   }
 
   say('starting the worker and the API…');
-  apps.push(watch(spawnTs('worker', 'workers/main.ts', env)));
-  const api = spawnTs('api', 'api/main.ts', env);
-  apps.push(watch(api));
+  const workerLog = freshLog('worker');
+  const apiLog = freshLog('api');
+  const worker = new Part('worker', 'app', [], () => Promise.resolve(spawnTs('worker', 'workers/main.ts', env, workerLog)));
+  const api = new Part('api', 'app', [cfg.PORT], () => Promise.resolve(spawnTs('api', 'api/main.ts', env, apiLog)));
+  apps.push(api, worker);
+  await Promise.all([worker.start(), api.start()]);
   const apiHost = ['0.0.0.0', '::'].includes(cfg.HOST) ? '127.0.0.1' : cfg.HOST;
   const readyz = `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${cfg.PORT}/readyz`;
-  await waitUntil(
-    api,
-    `the API (GET ${readyz})`,
-    async () => (await fetch(readyz, { signal: AbortSignal.timeout(2000) })).status === 200,
-    READY_TIMEOUT_MS,
-  );
+  const deadline = Date.now() + READY_TIMEOUT_MS;
+  for (;;) {
+    if (!api.current) throw new StartError(`the API (GET ${readyz}) did not start`);
+    if (await fetch(readyz, { signal: AbortSignal.timeout(2000) }).then((r) => r.status === 200, () => false)) break;
+    if (Date.now() > deadline) throw new StartError(`the API (GET ${readyz}) was not ready within ${READY_TIMEOUT_MS / 1000} s (log: ${rel(apiLog)})`);
+    await sleep(250);
+  }
+  ready = true;
 
   const apiUrl = `http://localhost:${cfg.PORT}`;
   const temporal = embedTemporal ? `http://localhost:${uiPort} (Web UI)` : `${env.TEMPORAL_ADDRESS} (external; no Web UI started here)`;
@@ -223,6 +357,7 @@ async function main(): Promise<void> {
       `  Temporal     ${temporal}`,
       `  MongoDB      ${hidePassword(env.MONGODB_URI!)} (database ${cfg.MONGODB_DB})`,
       `  Logs         ${rel(LOGS)}/*.log`,
+      `  Processes    ${rel(CHILDREN_FILE)}`,
       '  A token:     npm run token -- --role manager',
       '',
     ].join('\n'),
@@ -233,11 +368,6 @@ process.on('SIGINT', () => void shutdown(0, 'stopping…'));
 process.on('SIGTERM', () => void shutdown(0, 'stopping…'));
 
 main().catch((err: unknown) => {
-  const message =
-    err instanceof StartError || err instanceof ConfigError
-      ? err.message
-      : err instanceof Error
-        ? err.message.split('\n')[0]!
-        : String(err);
+  const message = err instanceof StartError || err instanceof ConfigError ? err.message : firstLine(err);
   void shutdown(1, message);
 });

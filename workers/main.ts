@@ -5,10 +5,12 @@ import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo, ensureIndexes } from '../store/db';
 import { ensureCountsAggregator } from '../activities/compliance-counts';
 import { ensureSchedules, scheduleSettings } from './schedules';
+import { stopWithSupervisor } from './supervisor-watch';
 import { temporalConnectionOptions } from './temporal-connection';
 import { createDossierWorker } from './worker';
 
 async function main(): Promise<void> {
+  stopWithSupervisor('worker');
   const config = loadConfig();
   const { client, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB).catch((err: Error) => {
     throw new StartupError(`worker: cannot reach MongoDB at ${config.MONGODB_URI}: ${err.message}`);
