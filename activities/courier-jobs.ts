@@ -1,6 +1,6 @@
 import type { Db } from 'mongodb';
 import type { CourierJobRef } from '../domain/dossier';
-import { sameArea } from '../domain/routes';
+import { sameArea, sameDistrict } from '../domain/routes';
 import type { Address, Courier } from '../domain/types';
 import { COLLECTIONS, isDuplicateKey } from '../store/db';
 import type { ReferenceData } from '../store/reference-data';
@@ -19,13 +19,16 @@ export interface CourierJobDoc {
   cancelReason?: string;
 }
 
-/** A courier covers an address in its district, and its wards when it lists any; ward specialists first. */
+/**
+ * A courier covers an address in its district (with its unit type: "Huyện Kỳ Anh"
+ * is not "Thị xã Kỳ Anh"), and its wards when it lists any; ward specialists first.
+ */
 export function chooseCourier(couriers: Courier[], address: Address | null): Courier | null {
   if (!address) return null;
   const covering = couriers.filter(
     (c) =>
       sameArea(c.province, address.province) &&
-      sameArea(c.district, address.district) &&
+      sameDistrict(c.district, address.district) &&
       (c.wards.length === 0 || c.wards.some((w) => sameArea(w, address.ward))),
   );
   covering.sort((a, b) => Number(b.wards.length > 0) - Number(a.wards.length > 0) || a.id.localeCompare(b.id));

@@ -134,6 +134,8 @@ export interface Apology {
   apologizedAt: Instant;
   /** Sent at least one working day before the due, as required. */
   timely: boolean;
+  /** The clock restarted past the new appointment: the apology no longer holds, a new one may be made (rules 2). */
+  voidedAt?: Instant;
 }
 
 export interface Payment {
@@ -156,6 +158,22 @@ export interface CourierJobRef {
 export interface DossierSettings {
   supplementRule: 'restart' | 'pause';
   classOneProvinces: string[];
+  /**
+   * The lifecycle rules a dossier runs under for its whole life (docs/DECISIONS.md):
+   * 1 (absent) for dossiers started before `lifecycle-rules-v2`, 2 since: a breach is never
+   * erased, a late supplement request buys no time, system events bound `occurredAt`,
+   * invitations run from when a failure is reported, districts compare with their unit type.
+   */
+  rules?: 1 | 2;
+}
+
+/** A rule the agency broke, shown in the dossier view (rules 2). */
+export interface AgencyViolation {
+  /** `supplement_request_late`: asked for more documents after the 3 working days Decree 61 allows. */
+  rule: 'supplement_request_late';
+  at: Instant;
+  stage: Stage;
+  detail: string;
 }
 
 export interface DossierState {
@@ -196,7 +214,9 @@ export interface DossierState {
   /** Invitations to collect a held result; the result goes back to the agency at `returnAt`. */
   invitations: { sentAt: Instant[]; nextAt: Instant | null; returnAt: Instant | null };
   handedOff: boolean;
-  /** occurredAt of the latest event: an event may not be dated before it. */
+  /** Rules the agency broke (rules 2; absent before). */
+  agencyViolations?: AgencyViolation[];
+  /** occurredAt of the latest event (under rules 2 also the workflow's handoff, job and counter-notice events): an event may not be dated before it. */
   lastEventAt: Instant;
   updatedAt: Instant;
 }
@@ -250,6 +270,8 @@ export interface DossierView {
   timeline: TimelineEntry[];
   apology: Apology | null;
   supplementRequests: { count: number; items: SupplementRequest[] };
+  /** Rules the agency broke (e.g. a supplement request outside the 3-working-day window). */
+  agencyViolations: AgencyViolation[];
   /** Decision 766 counts a dossier with more than one supplement request as late. */
   multipleSupplementRequests: boolean;
   courierIds: string[];

@@ -21,6 +21,7 @@ import {
   TERMINAL_STATUSES,
   WITHDRAWABLE_STATUSES,
   type Actor,
+  type AgencyViolation,
   type CourierJobRef,
   type DeadlineRecord,
   type DeadlineView,
@@ -90,11 +91,13 @@ export const MAX_APOLOGY_DAYS = 366;
 /** The state right after submission, with its first effects. */
 export function register(reg: Registration, ctx: Context): { state: DossierState; effects: Effect[] } {
   const { submission: s, procedure, agency, tariff, settings } = reg;
-  const pickupRoute = s.services.collect && s.pickupAddress ? routeClass(s.pickupAddress, agency, settings.classOneProvinces) : null;
+  // Rules 2: districts compare with their unit type ("Huyện Kỳ Anh" is not "Thị xã Kỳ Anh").
+  const typed = settings.rules === 2;
+  const pickupRoute = s.services.collect && s.pickupAddress ? routeClass(s.pickupAddress, agency, settings.classOneProvinces, typed) : null;
   const deliveryRoute = !s.services.deliver
     ? null
     : s.delivery?.method === 'home'
-      ? routeClass(agency, s.delivery.address, settings.classOneProvinces)
+      ? routeClass(agency, s.delivery.address, settings.classOneProvinces, typed)
       : 'same_district';
   const items = quoteFees({
     procedure,
@@ -307,18 +310,25 @@ function supplementRequested(
   const receivedDay = effectiveDay(ctx.calendar, processing.startedAt);
   const requestDay = effectiveDay(ctx.calendar, occurredAt);
   const withinWindow = ctx.calendar.workingDaysBetween(receivedDay, requestDay) <= 3;
-  const next = updateDeadline(
-    {
-      ...state,
-      status: 'awaiting_supplement',
-      supplementRequests: [
-        ...state.supplementRequests,
-        { reason: event.reason, items: event.items, requestedAt: occurredAt, providedAt: null, withinWindow },
-      ],
-    },
-    'processing',
-    (d) => ({ ...d, pausedAt: occurredAt, atRisk: false }),
-  );
+  const asked: DossierState = {
+    ...state,
+    status: 'awaiting_supplement',
+    supplementRequests: [
+      ...state.supplementRequests,
+      { reason: event.reason, items: event.items, requestedAt: occurredAt, providedAt: null, withinWindow },
+    ],
+  };
+  // Rules 2: a request after the 3 working days Decree 61 allows buys no time (the clock keeps
+  // running, under either supplement rule) and is recorded as the agency's violation.
+  const next =
+    rulesV2(state) && !withinWindow
+      ? withViolation(asked, {
+          rule: 'supplement_request_late',
+          at: occurredAt,
+          stage: 'processing',
+          detail: `requested ${ctx.calendar.workingDaysBetween(receivedDay, requestDay)} working days after receipt (at most 3); the due stays ${processing.dueAt}`,
+        })
+      : updateDeadline(asked, 'processing', (d) => ({ ...d, pausedAt: occurredAt, atRisk: false }));
   return { ok: true, state: next, effects: [notify(next, 'citizen', 'supplement.requested', { items: event.items, reason: event.reason })] };
 }
 
@@ -326,7 +336,15 @@ function supplementProvided(state: DossierState, occurredAt: Instant, ctx: Conte
   if (state.status !== 'awaiting_supplement') return conflict(state, 'citizen.supplement_provided');
   const cal = ctx.calendar;
   const requests = state.supplementRequests.map((r, i, all) => (i === all.length - 1 ? { ...r, providedAt: occurredAt } : r));
-  const next = updateDeadline({ ...state, status: 'processing', supplementRequests: requests }, 'processing', (d) => {
+  const v2 = rulesV2(state);
+  const provided: DossierState = { ...state, status: 'processing', supplementRequests: requests };
+  const current = deadline(state, 'processing')!;
+  // Rules 2: a late request never stopped the clock; nothing to restart.
+  if (v2 && !current.pausedAt) {
+    return { ok: true, state: provided, effects: [notify(provided, 'agency', 'supplement.provided', { dueAt: current.dueAt })] };
+  }
+  let voided = false;
+  let next = updateDeadline(provided, 'processing', (d) => {
     const pausedDays = cal.workingDaysBetween(effectiveDay(cal, d.pausedAt!), effectiveDay(cal, occurredAt));
     const supplementWorkingDays = d.supplementWorkingDays + pausedDays;
     // Decree 61 Art. 19.4: the clock restarts from zero; the index rule instead stops it.
@@ -334,10 +352,20 @@ function supplementProvided(state: DossierState, occurredAt: Instant, ctx: Conte
       state.settings.supplementRule === 'restart'
         ? { ...d, startedAt: occurredAt, supplementWorkingDays, pausedAt: null }
         : { ...d, supplementWorkingDays, pausedAt: null };
+    if (v2 && d.state === 'overdue') {
+      // Rules 2: a breach, once it happened, stays: same due, same start, still overdue; only
+      // Decision 766's index counts the supplement time. Reminders go on.
+      const kept = { ...d, supplementWorkingDays, pausedAt: null };
+      return { ...kept, indexDueAt: indexDueFor(state, kept, cal) };
+    }
     const dueAt = dueFor(restarted, state.settings, cal);
+    // Rules 2: an appointment that is not after the new due no longer holds (see apologized()).
+    const voids = v2 && d.revisedDueAt !== null && parseInstant(d.revisedDueAt) <= parseInstant(dueAt);
+    if (voids) voided = true;
     return {
       ...restarted,
       dueAt,
+      ...(voids ? { revisedDueAt: null, revisedDueNotified: false } : {}),
       indexDueAt: indexDueFor(state, restarted, cal),
       state: d.state === 'overdue' && parseInstant(dueAt) > ctx.now ? 'open' : d.state,
       atRisk: false,
@@ -345,11 +373,13 @@ function supplementProvided(state: DossierState, occurredAt: Instant, ctx: Conte
       nextReminderAt: null,
     };
   });
-  return {
-    ok: true,
-    state: next,
-    effects: [notify(next, 'agency', 'supplement.provided', { dueAt: deadline(next, 'processing')?.dueAt })],
-  };
+  const dueAt = deadline(next, 'processing')!.dueAt;
+  const effects: Effect[] = [notify(next, 'agency', 'supplement.provided', { dueAt })];
+  if (voided && next.apology) {
+    next = { ...next, apology: { ...next.apology, voidedAt: occurredAt } };
+    effects.push(notify(next, 'citizen', 'dossier.appointment_voided', { dueAt, revisedDueAt: next.apology!.revisedDueAt }));
+  }
+  return { ok: true, state: next, effects };
 }
 
 function apologized(
@@ -359,7 +389,8 @@ function apologized(
   ctx: Context,
 ): Decision {
   if (state.status !== 'processing' && state.status !== 'awaiting_supplement') return conflict(state, event.type);
-  if (state.apology) {
+  // Rules 2: once per clock: an appointment voided by a restart may be replaced.
+  if (state.apology && !(rulesV2(state) && state.apology.voidedAt)) {
     return refuse(409, 'apology-already-made', 'Already rescheduled', 'A new appointment may be made only once');
   }
   const processing = deadline(state, 'processing')!;
@@ -448,7 +479,10 @@ function deliveryAttempted(
   }
   if (!event.reason) return invalid('reason', 'is required when the attempt failed');
   if (event.collectedVnd) return refuse(422, 'cash-mismatch', 'Wrong cash amount', 'No cash is collected on a failed attempt');
-  const sentAt = occurredAt;
+  // Rules 2: the invitations go out from when the post learns of the failure: reported on a later
+  // day, from the report, so a failure reported late does not send all of them at once.
+  const reportedLater = rulesV2(state) && localDate(ctx.now) > localDate(parseInstant(occurredAt));
+  const sentAt = reportedLater ? formatInstant(ctx.now) : occurredAt;
   const nextAt = `${ctx.calendar.addWorkingDays(localDate(sentAt), 2)}T08:00:00+07:00`;
   const returnAt = endOfLocalDay(ctx.calendar.addWorkingDays(localDate(nextAt), 2));
   next = {
@@ -572,9 +606,15 @@ export function applySystem(state: DossierState, event: SystemEvent, ctx: Contex
       effects.push(notify(state, 'citizen', 'payment.declined', { reason: event.reason }));
       break;
   }
+  // Rules 2: the handoff, a courier job and the counter notice happened in the world: a reported
+  // event may not predate them. Payments are the gateway's timing, and deadline timers stay out
+  // so an event reported late is still judged by when it happened.
+  const happened = event.type === 'system.handed_off' || event.type === 'system.job_created' || event.type === 'system.counter_notified';
+  const lastEventAt = rulesV2(state) && happened && ctx.now > parseInstant(state.lastEventAt) ? now : next.lastEventAt;
   next = {
     ...next,
     version: state.version + 1,
+    lastEventAt,
     updatedAt: now,
     timeline: [...next.timeline, { type: event.type, occurredAt: now, recordedAt: now, by: { role: 'system', id: SYSTEM.id }, ...(note ? { note } : {}) }],
   };
@@ -620,7 +660,9 @@ export function tick(state: DossierState, ctx: Context): { state: DossierState; 
     let d = d0;
     if (d.completedAt || d.pausedAt) return d;
     const recomputed = dueFor(d, state.settings, calendar);
-    if (recomputed !== d.dueAt) {
+    // Rules 2: a breach, once it happened, stays (a later holiday moves only open dues).
+    const breachStays = rulesV2(state) && d.state === 'overdue';
+    if (recomputed !== d.dueAt && !breachStays) {
       system('deadline.rescheduled', `${d.stage}: ${d.dueAt} → ${recomputed} (working calendar changed)`);
       // The index due follows only with a reschedule: a tick that changes nothing else must stay a no-op (replay).
       d = { ...d, dueAt: recomputed, indexDueAt: indexDueFor(state, d, calendar) };
@@ -713,7 +755,9 @@ export function toView(state: DossierState): DossierView {
     supplementWorkingDays: d.supplementWorkingDays,
     indexDueAt: d.indexDueAt,
   }));
-  const open = state.deadlines.filter((d) => d.state === 'open' && !d.pausedAt).map((d) => d.revisedDueAt ?? d.dueAt);
+  // Rules 2: the earliest due still owed, overdue included (`Overdue` tells lateness apart).
+  const owed = rulesV2(state) ? (d: DeadlineRecord) => !d.completedAt : (d: DeadlineRecord) => d.state === 'open';
+  const open = state.deadlines.filter((d) => owed(d) && !d.pausedAt).map((d) => d.revisedDueAt ?? d.dueAt);
   const nextDueAt = open.length ? open.reduce((a, b) => (parseInstant(a) <= parseInstant(b) ? a : b)) : null;
   return {
     code: state.code,
@@ -740,6 +784,7 @@ export function toView(state: DossierState): DossierView {
     timeline: state.timeline,
     apology: state.apology,
     supplementRequests: { count: state.supplementRequests.length, items: state.supplementRequests },
+    agencyViolations: state.agencyViolations ?? [],
     multipleSupplementRequests: state.supplementRequests.length > 1,
     courierIds: state.courierIds,
     job: state.job,
@@ -750,6 +795,15 @@ export function toView(state: DossierState): DossierView {
 }
 
 // ---------------------------------------------------------------- helpers
+
+/** Whether the dossier runs under the lifecycle rules of 2 (docs/DECISIONS.md, "Lifecycle rules 2"). */
+export function rulesV2(state: DossierState): boolean {
+  return state.settings.rules === 2;
+}
+
+function withViolation(state: DossierState, violation: AgencyViolation): DossierState {
+  return { ...state, agencyViolations: [...(state.agencyViolations ?? []), violation] };
+}
 
 export function deadline(state: DossierState, stage: Stage): DeadlineRecord | undefined {
   return state.deadlines.find((d) => d.stage === stage);

@@ -55,13 +55,50 @@ export function sameArea(a: string, b: string): boolean {
   return na !== '' && na === normalizeArea(b);
 }
 
+/** The kind of a district-level unit, when the name states it. */
+export type DistrictType = 'quận' | 'huyện' | 'thị xã' | 'thành phố';
+
+const DISTRICT_TYPES: readonly [string, DistrictType][] = [
+  ['thành phố', 'thành phố'],
+  ['thị xã', 'thị xã'],
+  ['huyện', 'huyện'],
+  ['quận', 'quận'],
+  ['tp.', 'thành phố'],
+  ['tp', 'thành phố'],
+];
+
+/**
+ * A district-level unit as its type and comparable name: "Thị xã Kỳ Anh" is
+ * `{type: 'thị xã', name: 'kỳ anh'}`, "Kỳ Anh" `{type: null, name: 'kỳ anh'}`.
+ */
+export function districtUnit(district: string): { type: DistrictType | null; name: string } {
+  const s = district.normalize('NFC').toLowerCase().replace(/\s+/g, ' ').trim();
+  const found = DISTRICT_TYPES.find(([prefix]) => s.startsWith(prefix) && (prefix.endsWith('.') || /^[\s.]/.test(s.slice(prefix.length))));
+  return { type: found && normalizeArea(district) !== s ? found[1] : null, name: normalizeArea(district) };
+}
+
+/**
+ * Whether two district names (within one province) denote the same district:
+ * same name and, when both state it, the same type. "Huyện Kỳ Anh" and "Thị xã
+ * Kỳ Anh" are two districts of Hà Tĩnh; a name without its type ("Kỳ Anh", as
+ * the reference data spells districts) cannot tell them apart and matches either.
+ */
+export function sameDistrict(a: string, b: string): boolean {
+  const ua = districtUnit(a);
+  const ub = districtUnit(b);
+  return ua.name !== '' && ua.name === ub.name && (ua.type === null || ub.type === null || ua.type === ub.type);
+}
+
 /**
  * The route class between two addresses. Symmetric. `class_one_cities` applies
- * only when both (different) provinces are in the configured list.
+ * only when both (different) provinces are in the configured list. With
+ * `typedDistricts` (lifecycle rules 2) districts compare with their unit type
+ * (`sameDistrict`); without it, by name alone, as dossiers started before did.
  */
-export function routeClass(from: Area, to: Area, classOneProvinces: readonly string[] = []): RouteClass {
+export function routeClass(from: Area, to: Area, classOneProvinces: readonly string[] = [], typedDistricts = true): RouteClass {
   if (sameArea(from.province, to.province)) {
-    return sameArea(from.district, to.district) ? 'same_district' : 'same_province';
+    const same = typedDistricts ? sameDistrict(from.district, to.district) : sameArea(from.district, to.district);
+    return same ? 'same_district' : 'same_province';
   }
   const classOne = (p: string) => classOneProvinces.some((c) => sameArea(c, p));
   return classOne(from.province) && classOne(to.province) ? 'class_one_cities' : 'inter_province';

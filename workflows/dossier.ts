@@ -57,7 +57,10 @@ const local = proxyActivities<Activities>({
 });
 
 export async function dossierWorkflow(input: DossierWorkflowInput): Promise<DossierView> {
-  const { submission, settings } = input;
+  const { submission } = input;
+  // The lifecycle rules of 2 (docs/DECISIONS.md): dossiers started before keep rules 1 for life,
+  // so their histories replay unchanged.
+  const settings = patched('lifecycle-rules-v2') ? { ...input.settings, rules: 2 as const } : input.settings;
   let state: DossierState | undefined;
   let calendar: WorkingCalendar | undefined;
   let calendarChanged = false;

@@ -1,5 +1,10 @@
 import fc from 'fast-check';
-import { normalizeArea, routeClass, sameArea, transitDays } from '../../domain/routes';
+import { chooseCourier } from '../../activities/courier-jobs';
+import { WorkingCalendar } from '../../domain/calendar';
+import { register } from '../../domain/lifecycle';
+import { districtUnit, normalizeArea, routeClass, sameArea, sameDistrict, transitDays } from '../../domain/routes';
+import * as ref from '../../reference-data';
+import { submission } from '../support/fixtures';
 
 const HL = { province: 'Quảng Ninh', district: 'Hạ Long' };
 const CP = { province: 'Quảng Ninh', district: 'Cẩm Phả' };
@@ -85,5 +90,61 @@ describe('routeClass', () => {
       }),
       { numRuns: 300 },
     );
+  });
+});
+
+describe('districts with the same name (issue 12)', () => {
+  const HT = 'Hà Tĩnh';
+  const DT = 'Đồng Tháp';
+  it('tells units of different types apart within a province', () => {
+    expect(sameDistrict('Huyện Kỳ Anh', 'Thị xã Kỳ Anh')).toBe(false);
+    expect(sameDistrict('Huyện Hồng Ngự', 'Thành phố Hồng Ngự')).toBe(false);
+    expect(sameDistrict('Huyện Hồng Ngự', 'TP. Hồng Ngự')).toBe(false);
+    expect(routeClass({ province: HT, district: 'Huyện Kỳ Anh' }, { province: HT, district: 'Thị xã Kỳ Anh' })).toBe('same_province');
+    expect(routeClass({ province: DT, district: 'Thành phố Hồng Ngự' }, { province: DT, district: 'Huyện Hồng Ngự' })).toBe('same_province');
+    // Dossiers started under rules 1 keep the name-only comparison.
+    expect(routeClass({ province: HT, district: 'Huyện Kỳ Anh' }, { province: HT, district: 'Thị xã Kỳ Anh' }, [], false)).toBe('same_district');
+  });
+  it('matches the same unit however it is spelled, and a name without its type', () => {
+    expect(sameDistrict('Thành phố Hồng Ngự', 'TP Hồng Ngự')).toBe(true);
+    expect(sameDistrict('thị xã  kỳ anh', 'Thị xã Kỳ Anh')).toBe(true);
+    expect(sameDistrict('Kỳ Anh', 'Huyện Kỳ Anh')).toBe(true);
+    expect(sameDistrict('Quận 1', 'Quận 1')).toBe(true);
+    expect(sameDistrict('Quận 1', 'Huyện 1')).toBe(false);
+    expect(sameDistrict('Hạ Long', 'Thành phố Hạ Long')).toBe(true);
+    expect(sameDistrict('', '')).toBe(false);
+    expect(districtUnit('Thị xã Kỳ Anh')).toEqual({ type: 'thị xã', name: 'kỳ anh' });
+    expect(districtUnit('Kỳ Anh')).toEqual({ type: null, name: 'kỳ anh' });
+    expect(districtUnit('Thị trấn Cái Rồng')).toEqual({ type: null, name: 'cái rồng' });
+  });
+  it('the courier of one unit is not given the jobs of its namesake', () => {
+    const courier = (id: string, district: string) => ({ id, name: id, province: HT, district, wards: [] });
+    const couriers = [courier('KA-H', 'Huyện Kỳ Anh'), courier('KA-TX', 'Thị xã Kỳ Anh')];
+    const at = (district: string) => ({ line: '1', ward: 'x', district, province: HT });
+    expect(chooseCourier(couriers, at('Thị xã Kỳ Anh'))?.id).toBe('KA-TX');
+    expect(chooseCourier(couriers, at('Huyện Kỳ Anh'))?.id).toBe('KA-H');
+  });
+  it('the tariff charges the same-province rate between namesakes (rules 2)', () => {
+    const sub = (rules: 1 | 2) => {
+      const ctx = { now: Date.parse('2026-03-02T02:00:00Z'), calendar: new WorkingCalendar(ref.calendars) };
+      const ag = { id: 'HT-KA', name: 'UBND thị xã Kỳ Anh', province: HT, district: 'Thị xã Kỳ Anh', handoff: { mode: 'manual' as const } };
+      const address = { line: '1', ward: 'Kỳ Đồng', district: 'Huyện Kỳ Anh', province: HT };
+      const procedure = ref.procedures[0]!;
+      return register(
+        {
+          submission: submission({ procedureCode: procedure.code, agencyId: ag.id, pickupAddress: address, delivery: { method: 'home', address }, submittedAt: '2026-03-02T09:00:00+07:00' }),
+          procedure,
+          agency: ag,
+          tariff: ref.tariff,
+          settings: { supplementRule: 'restart', classOneProvinces: [], ...(rules === 2 ? { rules: 2 as const } : {}) },
+        },
+        ctx,
+      ).state;
+    };
+    expect(sub(2).routes).toEqual({ pickup: 'same_province', delivery: 'same_province' });
+    expect(sub(1).routes).toEqual({ pickup: 'same_district', delivery: 'same_district' });
+    const pickupFee = (s: ReturnType<typeof sub>) => s.fees.items.find((i) => i.kind === 'pickup')!.amountVnd;
+    expect(pickupFee(sub(2))).toBe(ref.tariff.pickup.sameProvince);
+    expect(pickupFee(sub(1))).toBe(ref.tariff.pickup.sameDistrict);
   });
 });
