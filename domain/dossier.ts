@@ -270,8 +270,8 @@ export interface DossierView {
   timeline: TimelineEntry[];
   apology: Apology | null;
   supplementRequests: { count: number; items: SupplementRequest[] };
-  /** Rules the agency broke (e.g. a supplement request outside the 3-working-day window). */
-  agencyViolations: AgencyViolation[];
+  /** Rules the agency broke (e.g. a supplement request outside the 3-working-day window); absent from views written before it existed. */
+  agencyViolations?: AgencyViolation[];
   /** Decision 766 counts a dossier with more than one supplement request as late. */
   multipleSupplementRequests: boolean;
   courierIds: string[];

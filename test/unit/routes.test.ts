@@ -148,3 +148,13 @@ describe('districts with the same name (issue 12)', () => {
     expect(pickupFee(sub(1))).toBe(ref.tariff.pickup.sameDistrict);
   });
 });
+
+test('the reference data holds no namesakes that a district without its type would confuse', () => {
+  const units = new Map<string, Set<string>>();
+  for (const a of [...ref.agencies, ...ref.couriers]) {
+    const u = districtUnit(a.district);
+    const key = `${normalizeArea(a.province)}/${u.name}`;
+    units.set(key, (units.get(key) ?? new Set()).add(u.type ?? '(untyped)'));
+  }
+  expect([...units].filter(([, types]) => types.size > 1)).toEqual([]);
+});
