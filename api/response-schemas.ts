@@ -110,12 +110,23 @@ export const dossierViewResponse = named(
       }),
     ),
     apology: z
-      .object({ newDueDate: localDate, revisedDueAt: instant, reason: z.string(), apologizedAt: instant, timely: z.boolean() })
+      .object({
+        newDueDate: localDate,
+        revisedDueAt: instant,
+        reason: z.string(),
+        apologizedAt: instant,
+        timely: z.boolean(),
+        voidedAt: instant.optional().describe('the restarted clock passed the appointment: it no longer holds, and a new apology may be made'),
+      })
       .nullable(),
     supplementRequests: z.object({
       count: nonNegative,
       items: z.array(z.object({ reason: z.string(), items: z.array(z.string()), requestedAt: instant, providedAt: instant.nullable(), withinWindow: z.boolean() })),
     }),
+    agencyViolations: z
+      .array(z.object({ rule: z.enum(['supplement_request_late']), at: instant, stage: z.enum(STAGES), detail: z.string() }))
+      .optional()
+      .describe("rules the agency broke, e.g. a supplement request outside the 3-working-day window; absent from views written before it existed"),
     multipleSupplementRequests: z.boolean(),
     courierIds: z.array(z.string()),
     job: courierJobRef.nullable(),

@@ -216,7 +216,7 @@ export interface DossierState {
   handedOff: boolean;
   /** Rules the agency broke (rules 2; absent before). */
   agencyViolations?: AgencyViolation[];
-  /** occurredAt of the latest event (under rules 2 also the workflow's handoff, job and counter-notice events): an event may not be dated before it. */
+  /** occurredAt of the latest event (under rules 2 also the workflow's courier-job and counter-notice events): an event may not be dated before it. */
   lastEventAt: Instant;
   updatedAt: Instant;
 }

@@ -606,10 +606,11 @@ export function applySystem(state: DossierState, event: SystemEvent, ctx: Contex
       effects.push(notify(state, 'citizen', 'payment.declined', { reason: event.reason }));
       break;
   }
-  // Rules 2: the handoff, a courier job and the counter notice happened in the world: a reported
-  // event may not predate them. Payments are the gateway's timing, and deadline timers stay out
-  // so an event reported late is still judged by when it happened.
-  const happened = event.type === 'system.handed_off' || event.type === 'system.job_created' || event.type === 'system.counter_notified';
+  // Rules 2: a courier job and the counter notice happen in the world, and what a courier or the
+  // counter reports follows them: a reported event may not predate them. Not the handoff (the paper
+  // notice follows a pickup report that may come after the agency has the paper), not payments
+  // (the gateway's timing), not timers (an event reported late is judged by when it happened).
+  const happened = event.type === 'system.job_created' || event.type === 'system.counter_notified';
   const lastEventAt = rulesV2(state) && happened && ctx.now > parseInstant(state.lastEventAt) ? now : next.lastEventAt;
   next = {
     ...next,

@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check';
 import type { Db, MongoClient } from 'mongodb';
-import { addCalendarDays, dayOfWeek, localDate } from '../../domain/calendar';
+import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../domain/calendar';
 import type { DossierView } from '../../domain/dossier';
 import type { EventCommand } from '../../domain/events';
 import { complianceSummary, countedRecords, scanSummary, type Summary, type SummaryQuery } from '../../store/compliance';
@@ -362,13 +362,15 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
     monday = addCalendarDays(monday, -21);
     const agencyOf = (agencyId: string): EventCommand['actor'] => ({ role: 'agency', id: `desk-${agencyId}`, agencyId });
 
-    // D1: handoff met (due end of Monday), processing met (J+3, end of Thursday), delivery met (J+1 from Wednesday): delivered.
+    // D1: handoff met (due end of Monday), processing met (J+3, end of Thursday), delivery late (J+1 from Wednesday, attempted now): delivered.
     const d1 = await submit({ procedureCode: '2.000720', agencyId: 'HL-UBND', submittedAt: at(monday, 0, '09:15') });
     await event(d1, agencyOf('HL-UBND'), { type: 'agency.received' }, at(monday, 0, '10:00'));
     await event(d1, agencyOf('HL-UBND'), { type: 'agency.completed', outcome: 'approved' }, at(monday, 2, '10:00'));
     const out = await pollUntil(() => query(d1), (v) => v.status === 'out_for_delivery' && v.job !== null);
     const courier: EventCommand['actor'] = { role: 'courier', id: 'c', courierId: out.job!.courierId ?? 'HL-BT01' };
-    await event(d1, courier, { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF }, at(monday, 3, '14:00'));
+    // Lifecycle rules 2: a courier report may not predate its job, created when the workflow took the
+    // (backdated) completion, i.e. now: the delivery is reported now, after its due, so it is late.
+    await event(d1, courier, { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF }, formatInstant(Date.now()));
     // D2: handoff met; processing (J+10, end of the second Monday after) overdue.
     const d2 = await submit({ procedureCode: '1.001234', agencyId: 'HL-TNMT', submittedAt: at(monday, 0, '09:15') });
     const d2Received = await event(d2, agencyOf('HL-TNMT'), { type: 'agency.received' }, at(monday, 0, '10:00'));
@@ -391,15 +393,15 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
     const handFigures = async () => {
       const stage = await complianceSummary(sys.db, { ...window, groupBy: 'stage' });
       expect(stage.rows).toMatchObject([
-        { key: 'delivery', ...legalCounts(1, 1, 0, 0, 0, 1) },
+        { key: 'delivery', ...legalCounts(1, 0, 1, 0, 0, 0) },
         { key: 'handoff', ...legalCounts(3, 3, 0, 0, 0, 1) },
         { key: 'processing', ...legalCounts(2, 1, 0, 0, 1, 1 / 2) },
       ]);
-      expect(stage.totals).toMatchObject(legalCounts(6, 5, 0, 0, 1, 5 / 6));
+      expect(stage.totals).toMatchObject(legalCounts(6, 4, 1, 0, 1, 4 / 6));
       const agency = await complianceSummary(sys.db, { ...window, groupBy: 'agency' });
       expect(agency.rows).toMatchObject([
         { key: 'HL-TNMT', ...legalCounts(2, 1, 0, 0, 1, 1 / 2) },
-        { key: 'HL-UBND', ...legalCounts(3, 3, 0, 0, 0, 1) },
+        { key: 'HL-UBND', ...legalCounts(3, 2, 1, 0, 0, 2 / 3) },
         { key: 'QN-STP', ...legalCounts(1, 1, 0, 0, 0, 1) },
       ]);
     };
