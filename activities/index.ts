@@ -4,6 +4,7 @@ import type { DossierView } from '../domain/dossier';
 import { writeProjection } from '../store/read-model';
 import { ReferenceData } from '../store/reference-data';
 import { createAgencyActivities } from './agency';
+import { attemptBoundDb } from './attempt';
 import { createComplianceActivities } from './compliance';
 import { createComplianceCountsActivities, type CountsAggregatorSettings } from './compliance-counts';
 import { createCourierJobActivities } from './courier-jobs';
@@ -26,7 +27,9 @@ export interface ActivityDeps {
 }
 
 /** Every activity the workflows run (dossier, compliance snapshot and counts, reconciliation), built from the clients they need. */
-export function createActivities(deps: ActivityDeps) {
+export function createActivities(activityDeps: ActivityDeps) {
+  // Every read-model call an attempt makes ends with the attempt (activities/attempt.ts).
+  const deps = { ...activityDeps, db: attemptBoundDb(activityDeps.db) };
   const fetchImpl = deps.fetch ?? fetch;
   const refs = new ReferenceData(deps.db);
   return {

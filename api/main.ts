@@ -2,7 +2,7 @@
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config/config';
-import { connectMongo } from '../store/db';
+import { connectMongo, mongoBounds } from '../store/db';
 import { stopWithSupervisor } from '../workers/supervisor-watch';
 import { temporalConnectionOptions } from '../workers/temporal-connection';
 import { createApp } from './app';
@@ -12,7 +12,7 @@ async function main(): Promise<void> {
   stopWithSupervisor('api');
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'api' } });
-  const { client: mongo, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB).catch((err: Error) => {
+  const { client: mongo, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, mongoBounds(config)).catch((err: Error) => {
     throw new StartupError(`api: cannot reach MongoDB at ${config.MONGODB_URI}: ${err.message}`);
   });
   const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {

@@ -35,6 +35,34 @@ export const configSchema = z.object({
   MONGODB_URI: z.string().regex(/^mongodb(\+srv)?:\/\//, 'must start with mongodb:// or mongodb+srv://').default('mongodb://127.0.0.1:27017'),
   MONGODB_DB: z.string().regex(/^[A-Za-z0-9_-]{1,63}$/, 'letters, digits, _ or -').default('dossiers'),
 
+  // The read model's client. FerretDB on SQLite has one writer: connections past a few only queue on its lock,
+  // and an unbounded pool let abandoned attempts pile up (130+ connections, "database is locked").
+  /** Connections per process; callers past it wait for one (MONGODB_WAIT_QUEUE_TIMEOUT_MS at most). */
+  MONGODB_MAX_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+  /** Milliseconds an operation waits for a free connection before it fails. */
+  MONGODB_WAIT_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
+  /** Milliseconds to find a reachable server before an operation fails (driver default 30 s). */
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: z.coerce.number().int().min(100).max(600000).default(5000),
+  /** Milliseconds a socket may wait for an answer: the last bound on a driver call nothing else bounds. */
+  MONGODB_SOCKET_TIMEOUT_MS: z.coerce.number().int().min(1000).max(3600000).default(60000),
+
+  // The worker's capacity. The SDK's default of 100 concurrent activities against a one-writer read model
+  // was the cause of the sustained-load stall; see docs/DECISIONS.md for how each default was chosen.
+  /** Activities one worker runs at once (SDK default 100). */
+  WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Workflow tasks one worker runs at once (SDK default 40); workflow code is CPU-bound. */
+  WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(10),
+  /** Workflows kept in memory between tasks (SDK default: from the heap size). */
+  WORKER_MAX_CACHED_WORKFLOWS: z.coerce.number().int().min(0).max(100000).default(1000),
+  /** Concurrent long polls for activity tasks (at most WORKER_MAX_CONCURRENT_ACTIVITIES). */
+  WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).max(100).default(4),
+  /** Concurrent long polls for workflow tasks (2 to WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). */
+  WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).default(4),
+  /** Milliseconds a stopping worker lets running activities finish before cancelling them. */
+  WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600000).default(10000),
+  /** Milliseconds after the grace before the worker gives up on what did not stop and exits anyway. */
+  WORKER_SHUTDOWN_FORCE_MS: z.coerce.number().int().min(0).max(600000).default(5000),
+
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
 
   PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:3100'),
@@ -89,6 +117,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = parsed.data;
   if (cfg.TEMPORAL_TLS_CERT_PATH && !cfg.TEMPORAL_TLS_KEY_PATH) {
     throw new ConfigError('configuration: TEMPORAL_TLS_KEY_PATH is required with TEMPORAL_TLS_CERT_PATH');
+  }
+  if (cfg.WORKER_ACTIVITY_POLLERS > cfg.WORKER_MAX_CONCURRENT_ACTIVITIES) {
+    throw new ConfigError('configuration: WORKER_ACTIVITY_POLLERS must not exceed WORKER_MAX_CONCURRENT_ACTIVITIES');
+  }
+  if (cfg.WORKER_WORKFLOW_POLLERS > cfg.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS) {
+    throw new ConfigError('configuration: WORKER_WORKFLOW_POLLERS must not exceed WORKER_MAX_CONCURRENT_WORKFLOW_TASKS');
   }
   return cfg;
 }

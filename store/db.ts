@@ -15,8 +15,47 @@ export const COLLECTIONS = {
   calendars: 'calendars',
 } as const;
 
-export async function connectMongo(uri: string, dbName: string): Promise<{ client: MongoClient; db: Db }> {
-  const client = new MongoClient(uri, { serverSelectionTimeoutMS: 5000, connectTimeoutMS: 5000 });
+/** Bounds of the read model's client (config MONGODB_*). */
+export interface MongoBounds {
+  maxPoolSize: number;
+  waitQueueTimeoutMS: number;
+  serverSelectionTimeoutMS: number;
+  socketTimeoutMS: number;
+}
+
+export const DEFAULT_MONGO_BOUNDS: MongoBounds = { maxPoolSize: 10, waitQueueTimeoutMS: 5000, serverSelectionTimeoutMS: 5000, socketTimeoutMS: 60000 };
+
+export function mongoBounds(config: {
+  MONGODB_MAX_POOL_SIZE: number;
+  MONGODB_WAIT_QUEUE_TIMEOUT_MS: number;
+  MONGODB_SERVER_SELECTION_TIMEOUT_MS: number;
+  MONGODB_SOCKET_TIMEOUT_MS: number;
+}): MongoBounds {
+  return {
+    maxPoolSize: config.MONGODB_MAX_POOL_SIZE,
+    waitQueueTimeoutMS: config.MONGODB_WAIT_QUEUE_TIMEOUT_MS,
+    serverSelectionTimeoutMS: config.MONGODB_SERVER_SELECTION_TIMEOUT_MS,
+    socketTimeoutMS: config.MONGODB_SOCKET_TIMEOUT_MS,
+  };
+}
+
+/**
+ * A client whose pool is bounded: the read model (FerretDB on SQLite, one
+ * writer) only slows down with more connections, and a connection count that
+ * grows with load is how the sustained-load stall began.
+ */
+export function boundedMongoClient(uri: string, bounds: MongoBounds = DEFAULT_MONGO_BOUNDS): MongoClient {
+  return new MongoClient(uri, {
+    maxPoolSize: bounds.maxPoolSize,
+    waitQueueTimeoutMS: bounds.waitQueueTimeoutMS,
+    serverSelectionTimeoutMS: bounds.serverSelectionTimeoutMS,
+    socketTimeoutMS: bounds.socketTimeoutMS,
+    connectTimeoutMS: Math.min(5000, bounds.serverSelectionTimeoutMS),
+  });
+}
+
+export async function connectMongo(uri: string, dbName: string, bounds?: MongoBounds): Promise<{ client: MongoClient; db: Db }> {
+  const client = boundedMongoClient(uri, bounds);
   await client.connect();
   return { client, db: client.db(dbName) };
 }

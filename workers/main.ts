@@ -1,18 +1,18 @@
 /** The worker process: runs dossier workflows, the read-model housekeeping workflows and their activities. */
 import { Client, Connection } from '@temporalio/client';
-import { NativeConnection } from '@temporalio/worker';
+import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/config';
-import { connectMongo, ensureIndexes } from '../store/db';
+import { connectMongo, ensureIndexes, mongoBounds } from '../store/db';
 import { ensureCountsAggregator } from '../activities/compliance-counts';
 import { ensureSchedules, scheduleSettings } from './schedules';
 import { stopWithSupervisor } from './supervisor-watch';
 import { temporalConnectionOptions } from './temporal-connection';
-import { createDossierWorker } from './worker';
+import { createDossierWorker, workerCapacity } from './worker';
 
 async function main(): Promise<void> {
   stopWithSupervisor('worker');
   const config = loadConfig();
-  const { client, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB).catch((err: Error) => {
+  const { client, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, mongoBounds(config)).catch((err: Error) => {
     throw new StartupError(`worker: cannot reach MongoDB at ${config.MONGODB_URI}: ${err.message}`);
   });
   // Only the worker creates indexes (FerretDB 1.x breaks on concurrent createIndexes from two processes).
@@ -52,10 +52,19 @@ async function main(): Promise<void> {
     notifyWebhookUrl: config.NOTIFY_WEBHOOK_URL,
     temporal,
     countsAggregator,
+    capacity: workerCapacity(config),
   });
   console.log(`worker: polling task queue ${config.TEMPORAL_TASK_QUEUE} on ${config.TEMPORAL_ADDRESS}`);
-  // Worker.run() shuts down gracefully on SIGINT/SIGTERM (in-flight activities finish).
-  await worker.run();
+  // Worker.run() stops on SIGINT/SIGTERM: in-flight activities get WORKER_SHUTDOWN_GRACE_MS, are then
+  // cancelled, and after WORKER_SHUTDOWN_FORCE_MS more the process exits whatever still runs, so a
+  // supervisor's restart never overlaps two workers.
+  try {
+    await worker.run();
+  } catch (err) {
+    if (!(err instanceof GracefulShutdownPeriodExpiredError)) throw err;
+    console.error(`worker: activities still running ${config.WORKER_SHUTDOWN_GRACE_MS + config.WORKER_SHUTDOWN_FORCE_MS} ms after the stop was asked; exiting anyway`);
+    process.exit(1);
+  }
   await clientConnection.close();
   await connection.close();
   await client.close();

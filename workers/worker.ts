@@ -2,7 +2,9 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { createActivities } from '../activities';
+import { attemptInterceptors } from '../activities/attempt';
 import type { CountsAggregatorSettings } from '../activities/compliance-counts';
+import type { Config } from '../config/config';
 
 export interface DossierWorkerDeps {
   connection: NativeConnection;
@@ -20,15 +22,62 @@ export interface DossierWorkerDeps {
   workflowBundle?: WorkerOptions['workflowBundle'];
   /** Workflows kept in memory between tasks (SDK default when absent); 0 replays every task from history. */
   maxCachedWorkflows?: number;
+  /** Slots, pollers and shutdown bounds (config WORKER_*); the defaults below when absent. */
+  capacity?: Partial<WorkerCapacity>;
+}
+
+/** How much one worker takes on at once, and how long it may take to stop. */
+export interface WorkerCapacity {
+  maxConcurrentActivities: number;
+  maxConcurrentWorkflowTasks: number;
+  maxCachedWorkflows: number;
+  activityPollers: number;
+  workflowPollers: number;
+  shutdownGraceMs: number;
+  shutdownForceMs: number;
+}
+
+/** The config's defaults (docs/DECISIONS.md says why each). */
+export const DEFAULT_CAPACITY: WorkerCapacity = {
+  maxConcurrentActivities: 8,
+  maxConcurrentWorkflowTasks: 10,
+  maxCachedWorkflows: 1000,
+  activityPollers: 4,
+  workflowPollers: 4,
+  shutdownGraceMs: 10_000,
+  shutdownForceMs: 5_000,
+};
+
+export function workerCapacity(config: Config): WorkerCapacity {
+  return {
+    maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
+    maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
+    activityPollers: config.WORKER_ACTIVITY_POLLERS,
+    workflowPollers: config.WORKER_WORKFLOW_POLLERS,
+    shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_MS,
+    shutdownForceMs: config.WORKER_SHUTDOWN_FORCE_MS,
+  };
 }
 
 export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Worker> {
+  const capacity = { ...DEFAULT_CAPACITY, ...deps.capacity };
+  const maxCachedWorkflows = deps.maxCachedWorkflows ?? capacity.maxCachedWorkflows;
   return Worker.create({
     connection: deps.connection,
     namespace: deps.namespace,
     taskQueue: deps.taskQueue,
     ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    ...(deps.maxCachedWorkflows !== undefined ? { maxCachedWorkflows: deps.maxCachedWorkflows } : {}),
+    maxCachedWorkflows,
+    maxConcurrentActivityTaskExecutions: capacity.maxConcurrentActivities,
+    maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
+    maxConcurrentActivityTaskPolls: Math.min(capacity.activityPollers, capacity.maxConcurrentActivities),
+    // With no cache there is no sticky queue, and the SDK then takes one poller.
+    maxConcurrentWorkflowTaskPolls: Math.min(capacity.workflowPollers, capacity.maxConcurrentWorkflowTasks),
+    shutdownGraceTime: capacity.shutdownGraceMs,
+    // Bounded stop: a supervisor restarting the worker must never run two at once.
+    shutdownForceTime: capacity.shutdownGraceMs + capacity.shutdownForceMs,
+    interceptors: { activity: [attemptInterceptors] },
     activities: createActivities({
       db: deps.db,
       paymentGatewayUrl: deps.paymentGatewayUrl,

@@ -128,13 +128,17 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
   /** The registered dossier: from the workflow, or from the read model if the workflow has finished. */
   async function registeredView(workflowId: string, code: string): Promise<DossierView> {
     const handle = deps.temporal.workflow.getHandle(workflowId);
+    // The update call ends with the wait: left running, it would retry on a closed connection.
+    const abandon = new AbortController();
     try {
-      return await withTimeout(handle.executeUpdate(registeredUpdate), registrationTimeoutMs);
+      return await withTimeout(deps.temporal.withAbortSignal(abandon.signal, () => handle.executeUpdate(registeredUpdate)), registrationTimeoutMs);
     } catch (err) {
       const doc = await findDossier(deps.db, code);
       if (doc) return doc.view;
       if (err instanceof TimeoutError) throw Problem.unavailable('The dossier was accepted but no worker registered it in time; retry the same request');
       throw err;
+    } finally {
+      abandon.abort();
     }
   }
 

@@ -12,7 +12,7 @@ import type { Role } from '../../domain/types';
 import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
 import { COUNTS_COLLECTIONS, requestCountsVerification } from '../../store/compliance-counts';
 import { ensureCountsAggregator } from '../../activities/compliance-counts';
-import { createDossierWorker } from '../../workers/worker';
+import { createDossierWorker, type WorkerCapacity } from '../../workers/worker';
 import { assertConforms } from './conformance';
 import { freshDatabase } from './mongo';
 
@@ -37,10 +37,18 @@ export class System {
     readonly countsWorkflowId: string,
   ) {}
 
-  /** `log` receives the API's request log (silent when absent). */
-  static async start(label: string, opts: { log?: pino.Logger } = {}): Promise<System> {
+  /**
+   * `log` receives the API's request log (silent when absent); `capacity`
+   * overrides the worker's slots and stop bounds (a short grace by default,
+   * so tests stop fast); `workerDb` gives the worker its own client to the
+   * test's database.
+   */
+  static async start(
+    label: string,
+    opts: { log?: pino.Logger; capacity?: Partial<WorkerCapacity>; workerDb?: (name: string) => Db } = {},
+  ): Promise<System> {
     const address = process.env.TEST_TEMPORAL_ADDRESS!;
-    const { client: mongo, db } = await freshDatabase(label);
+    const { client: mongo, db, name } = await freshDatabase(label);
     const gateway = await startPaymentSandbox({ slowMs: 200 });
     const taskQueue = `it-${randomUUID()}`;
     const nativeConnection = await NativeConnection.connect({ address });
@@ -48,9 +56,10 @@ export class System {
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
-      db,
+      db: opts.workerDb ? opts.workerDb(name) : db,
       paymentGatewayUrl: gateway.url,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      capacity: { shutdownGraceMs: 200, ...opts.capacity },
     });
     const connection = await Connection.connect({ address });
     const metrics = new ApiMetrics();
@@ -82,12 +91,17 @@ export class System {
       this.server.closeAllConnections();
       this.server.close(() => resolve());
     });
-    this.worker.shutdown();
-    await this.runPromise;
+    await this.stopWorker();
     await this.connection.close();
     await this.nativeConnection.close();
     await this.gateway.close();
     await this.mongo.close();
+  }
+
+  /** Stops the worker (if it still runs) and settles when it has stopped, rejecting as its run did. */
+  async stopWorker(): Promise<void> {
+    if (this.worker.getState() === 'RUNNING') this.worker.shutdown();
+    await this.runPromise;
   }
 
   /**

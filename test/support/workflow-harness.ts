@@ -110,6 +110,8 @@ export class WorkflowHarness {
       db,
       paymentGatewayUrl,
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
+      // Tests stop workers often: in-flight activities are cancelled at once.
+      capacity: { shutdownGraceMs: 0 },
     });
   }
 

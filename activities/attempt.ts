@@ -1,0 +1,174 @@
+/**
+ * An activity attempt that stops when it is abandoned. Without a heartbeat
+ * the worker never learns that the server timed an attempt out, so an attempt
+ * past its start-to-close kept writing to the read model while its retries
+ * ran: abandoned attempts piled up on FerretDB's one writer (the
+ * sustained-load stall). Here each attempt gets a signal that aborts shortly
+ * before its start-to-close ends, or when Temporal cancels it (worker
+ * shutdown, a heartbeat's cancellation); every read-model call made during the
+ * attempt is bounded by that time and refused once it has passed, and the
+ * attempt itself fails at that moment so its execution slot is freed.
+ */
+import { Context } from '@temporalio/activity';
+import { ApplicationFailure } from '@temporalio/common';
+import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
+import type { Collection, Db } from 'mongodb';
+
+/** Kept back from start-to-close so the attempt gives up before the server does. */
+export const ATTEMPT_MARGIN_MS = 500;
+
+export interface Attempt {
+  /** Aborts at the attempt's own deadline or on Temporal's cancellation. */
+  readonly signal: AbortSignal;
+  /** Epoch milliseconds; Infinity when the attempt has no start-to-close. */
+  readonly deadline: number;
+}
+
+const attempts = new WeakMap<Context, Attempt>();
+
+function attemptFor(ctx: Context, startedAt: number): Attempt {
+  let attempt = attempts.get(ctx);
+  if (attempt) return attempt;
+  const timeout = ctx.info.startToCloseTimeoutMs;
+  const deadline = timeout > 0 ? startedAt + Math.max(timeout - ATTEMPT_MARGIN_MS, timeout / 2) : Infinity;
+  const signals = [ctx.cancellationSignal];
+  if (Number.isFinite(deadline)) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
+  attempt = { signal: AbortSignal.any(signals), deadline };
+  attempts.set(ctx, attempt);
+  return attempt;
+}
+
+/** The running activity's attempt, or undefined outside an activity (scripts, the API, tests). */
+export function currentAttempt(): Attempt | undefined {
+  let ctx: Context;
+  try {
+    ctx = Context.current();
+  } catch {
+    return undefined;
+  }
+  return attemptFor(ctx, Date.now());
+}
+
+export class AttemptAbandoned extends Error {
+  override name = 'AttemptAbandoned';
+}
+
+function abandonedError(attempt: Attempt): Error {
+  const reason: unknown = attempt.signal.reason;
+  // A timeout is ours (retryable); a cancellation is Temporal's and keeps its own type.
+  if (reason instanceof Error && reason.name !== 'TimeoutError') return reason;
+  return new AttemptAbandoned('the activity attempt reached its deadline');
+}
+
+/**
+ * The worker's activity interceptor: starts the attempt's clock when the
+ * attempt starts, and fails the attempt at its deadline even if its code is
+ * stuck, so the slot goes to the next task (its read-model calls are refused
+ * from then on).
+ */
+export const attemptInterceptors: ActivityInterceptorsFactory = (ctx) => {
+  const inbound: ActivityInboundCallsInterceptor = {
+    async execute(input, next) {
+      const attempt = attemptFor(ctx, Date.now());
+      if (!Number.isFinite(attempt.deadline)) return next(input);
+      let onAbort!: () => void;
+      const abandoned = new Promise<never>((_, reject) => {
+        onAbort = () => {
+          const err = abandonedError(attempt);
+          reject(err instanceof AttemptAbandoned ? ApplicationFailure.retryable(err.message, err.name) : err);
+        };
+        if (attempt.signal.aborted) onAbort();
+        else attempt.signal.addEventListener('abort', onAbort, { once: true });
+      });
+      try {
+        return await Promise.race([next(input), abandoned]);
+      } finally {
+        attempt.signal.removeEventListener('abort', onAbort);
+      }
+    },
+  };
+  return { inbound };
+};
+
+/** Where each collection method takes its options. */
+const OPTIONS_INDEX: Record<string, number> = {
+  insertOne: 1,
+  insertMany: 1,
+  bulkWrite: 1,
+  updateOne: 2,
+  updateMany: 2,
+  replaceOne: 2,
+  deleteOne: 1,
+  deleteMany: 1,
+  findOneAndUpdate: 2,
+  findOneAndReplace: 2,
+  findOneAndDelete: 1,
+  findOne: 1,
+  find: 1,
+  countDocuments: 1,
+  estimatedDocumentCount: 0,
+  aggregate: 1,
+  distinct: 2,
+};
+/** Methods that also accept an AbortSignal (the driver aborts reads only). */
+const ABORTABLE = new Set(['findOne', 'find', 'countDocuments', 'aggregate']);
+
+function boundOptions(method: string, options: unknown, attempt: Attempt): Record<string, unknown> {
+  const given = (options ?? {}) as Record<string, unknown>;
+  const remaining = Math.max(1, Math.floor(attempt.deadline - Date.now()));
+  const timeoutMS = typeof given.timeoutMS === 'number' ? Math.min(given.timeoutMS, remaining) : remaining;
+  return {
+    ...given,
+    ...(Number.isFinite(attempt.deadline) ? { timeoutMS } : {}),
+    ...(ABORTABLE.has(method) && !given.signal ? { signal: attempt.signal } : {}),
+  };
+}
+
+function boundCollection<T extends Collection>(collection: T): T {
+  return new Proxy(collection, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver);
+      if (typeof prop !== 'string' || typeof value !== 'function') return value;
+      const index = OPTIONS_INDEX[prop];
+      if (index === undefined) return (value as (...a: unknown[]) => unknown).bind(target);
+      return (...args: unknown[]) => {
+        const attempt = currentAttempt();
+        if (attempt) {
+          if (attempt.signal.aborted) {
+            const err = abandonedError(attempt);
+            // Cursors are built synchronously; the refusal surfaces when they are read.
+            if (prop === 'find' || prop === 'aggregate') args[index] = { ...(args[index] as object), signal: attempt.signal };
+            else return Promise.reject(err);
+          } else {
+            args[index] = boundOptions(prop, args[index], attempt);
+          }
+        }
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
+
+/**
+ * The read model as activities see it: every collection call made inside an
+ * activity attempt is bounded by the attempt's deadline (the driver's
+ * `timeoutMS`, so FerretDB is told `maxTimeMS` too) and refused once the
+ * attempt is abandoned. Outside an activity it behaves as the plain `Db`.
+ */
+export function attemptBoundDb(db: Db): Db {
+  const collections = new Map<string, Collection>();
+  return new Proxy(db, {
+    get(target, prop, receiver) {
+      if (prop === 'collection') {
+        return (name: string, options?: Parameters<Db['collection']>[1]) => {
+          if (options) return boundCollection(target.collection(name, options));
+          let c = collections.get(name);
+          if (!c) collections.set(name, (c = boundCollection(target.collection(name))));
+          return c;
+        };
+      }
+      const value: unknown = Reflect.get(target, prop, receiver);
+      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
