@@ -50,3 +50,14 @@ test('a history the code would not produce fails the replay (the check has teeth
   expect(results[0]!.error).toBeDefined();
   expect(results[0]!.error!.name).toBe('DeterminismViolationError');
 });
+
+test('the v4 histories were recorded under lifecycle-rules-v2, so the replay exercises the rules of 2', () => {
+  const v4 = files.filter((f) => f.startsWith('v4-'));
+  expect(v4.length).toBeGreaterThanOrEqual(9);
+  for (const f of v4) {
+    const text = readFileSync(join(dir, f), 'utf8');
+    // Payloads are base64: the patch marker's details carry the patch id.
+    const decoded = [...text.matchAll(/"data": "([A-Za-z0-9+/=]+)"/g)].map((m) => Buffer.from(m[1]!, 'base64').toString('utf8'));
+    expect({ f, marked: decoded.some((d) => d.includes('"id":"lifecycle-rules-v2"')) }).toEqual({ f, marked: true });
+  }
+});
