@@ -11,7 +11,7 @@ import { atRiskQuery, MAX_AT_RISK_HOURS, MAX_LIST_LIMIT, MAX_SUMMARY_RANGE_DAYS,
 import { MAX_SNAPSHOT_RANGE_DAYS, snapshotsQuery } from './routes/compliance-snapshots';
 import { listQuerySchema } from './routes/dossiers';
 import { trackQuery } from './routes/track';
-import { agencySchema, calendarSchema, courierSchema, eventSchema, ID_PATTERN, ID_RULE, procedureSchema, submissionSchema, tariffSchema } from './schemas';
+import { agencySchema, calendarSchema, courierSchema, eventSchema, ID_PATTERN, ID_RULE, procedureSchema, submissionSchema, tariffSchema, YEAR_PATTERN } from './schemas';
 
 type Media = 'json' | 'csv' | 'xlsx' | 'html' | 'text';
 
@@ -34,7 +34,6 @@ interface RouteDoc {
 }
 
 const all = [...ROLES];
-const YEAR_PATTERN = /^\d{4}$/;
 const listLimit = `limit: 1 to ${MAX_LIST_LIMIT}, default 100.`;
 const BODY = [400, 413, 415];
 

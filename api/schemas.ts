@@ -147,8 +147,11 @@ export const courierSchema = z.strictObject({
 const routeCharges = z.strictObject({ sameDistrict: vnd, sameProvince: vnd, interProvince: vnd });
 export const tariffSchema = z.strictObject({ pickup: routeCharges, delivery: routeCharges, redelivery: routeCharges });
 
+/** A calendar year in the path, as four digits (year 0 does not exist). */
+export const YEAR_PATTERN = /^(?!0000)\d{4}$/;
+
 export const calendarSchema = z.strictObject({
-  year: z.number().int().optional(),
+  year: z.number().int().min(1).max(9999).optional(),
   holidays: z.array(z.string()).max(366),
   workingDays: z.array(z.string()).max(366),
   note: z.string().max(2000).optional(),

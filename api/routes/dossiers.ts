@@ -250,6 +250,7 @@ export const listQuerySchema = z
         }
         return c;
       })
+      .meta({ pattern: '^[A-Za-z0-9_-]{1,400}$', description: "opaque: the previous page's nextCursor" })
       .optional(),
     limit: intParam(1, 100, 20),
   })

@@ -9,7 +9,7 @@ import type { ReferenceData } from '../../store/reference-data';
 import { calendarChangedSignal } from '../../workflows/messages';
 import { ROLES, requireRole } from '../auth';
 import { Problem, parseOr400 } from '../problem';
-import { agencySchema, calendarSchema, courierSchema, ID_PATTERN, ID_RULE, procedureSchema, tariffSchema } from '../schemas';
+import { agencySchema, calendarSchema, courierSchema, ID_PATTERN, ID_RULE, YEAR_PATTERN, procedureSchema, tariffSchema } from '../schemas';
 import type { CalendarWrittenBody } from '../response-schemas';
 
 export interface ReferenceDataRoutesDeps {
@@ -121,7 +121,7 @@ export function referenceDataRoutes(deps: ReferenceDataRoutesDeps): Router {
   // Working calendar.
   const pathYear = (req: Request): number => {
     const raw = String(req.params.year ?? '');
-    if (!/^\d{4}$/.test(raw)) throw Problem.notFound(`No calendar ${raw}`);
+    if (!YEAR_PATTERN.test(raw)) throw Problem.notFound(`No calendar ${raw}`);
     return Number(raw);
   };
   router.get('/v1/calendar/:year', requireRole(...ROLES), async (req, res) => {
