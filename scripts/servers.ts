@@ -315,11 +315,13 @@ async function mongoPing(uri: string): Promise<boolean> {
 
 export async function startFerretDB(opts: {
   dataDir: string;
+  /** Another build than the provisioned one (bench/scale.ts compares the unpatched build). */
+  bin?: string;
   port?: number;
   logFile?: string;
   detached?: boolean;
 }): Promise<RunningServer & { uri: string }> {
-  const bin = toolPaths().ferretdb;
+  const bin = opts.bin ?? toolPaths().ferretdb;
   if (!bin) throw new Error('FerretDB is not provisioned: run `npm run provision`');
   const port = opts.port ?? (await freePort());
   if (opts.port !== undefined) await assertPortFree(port);

@@ -1,0 +1,477 @@
+/**
+ * The read model at a city's scale (issue #10): `npm run bench:scale`.
+ *
+ * For each size it starts a FerretDB in a temporary folder, the API, a worker
+ * and the sandbox payment gateway (one Temporal dev server for the run), runs
+ * a few template dossiers through the real API, then clones what the workflow
+ * wrote for them (dossier, deadlines, courier jobs, ledger, outbox) in bulk to
+ * the size, spread over a year and 40 agencies. Then it measures through the
+ * real API and worker, next to the in-run baselines `/healthz` and a Mongo
+ * `ping`: submission (201, which waits for the first projection), GET by code,
+ * an event's 200 (which waits for its projection), list pages, courier jobs,
+ * the compliance summary, and projection lag (a 201 until the effect-driven
+ * projection that assigns the courier job is readable).
+ *
+ * Environment: BENCH_SCALE_SIZES (default 10000,100000,500000),
+ * BENCH_SCALE_STOCK_SIZES (sizes also run on the unpatched FerretDB build,
+ * default 10000,100000; empty for none), BENCH_SCALE_RUNS (default 40),
+ * BENCH_SCALE_BUDGET (seconds per measurement, default 60),
+ * BENCH_SCALE_OUT (default docs/BENCHMARKS.md), BENCH_SCALE_KEEP=1.
+ */
+import { spawnSync } from 'node:child_process';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { Client, Connection } from '@temporalio/client';
+import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
+import { MongoClient, type Db, type Document } from 'mongodb';
+import pino from 'pino';
+import * as referenceData from '../reference-data';
+import { ensureCountsAggregator } from '../activities/compliance-counts';
+import { createApp } from '../api/app';
+import { signToken } from '../api/auth';
+import { dueDay, formatInstant } from '../domain/calendar';
+import type { Role } from '../domain/types';
+import { startPaymentSandbox } from '../sandbox/payment-gateway';
+import { REPO_ROOT, startFerretDB, startTemporalDevServer, toolPaths, type RunningServer } from '../scripts/servers';
+import { COUNTS_COLLECTIONS, countsReady, requestCountsVerification } from '../store/compliance-counts';
+import { COLLECTIONS, ensureIndexes } from '../store/db';
+import { ReferenceData } from '../store/reference-data';
+import { createDossierWorker } from '../workers/worker';
+
+const sizesOf = (v: string | undefined, d: string) =>
+  (v ?? d)
+    .split(',')
+    .map((s) => Number(s.replace(/_/g, '')))
+    .filter((n) => Number.isInteger(n) && n > 0);
+const SIZES = sizesOf(process.env.BENCH_SCALE_SIZES, '10000,100000,500000');
+const STOCK_SIZES = sizesOf(process.env.BENCH_SCALE_STOCK_SIZES, '10000,100000');
+const RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 40);
+const BUDGET_MS = Number(process.env.BENCH_SCALE_BUDGET ?? 60) * 1000;
+const OUT = path.resolve(process.env.BENCH_SCALE_OUT ?? path.join(REPO_ROOT, 'docs', 'BENCHMARKS.md'));
+const KEEP = process.env.BENCH_SCALE_KEEP === '1';
+const SECRET = 'bench-scale-secret-of-at-least-32-characters';
+const DAY = 86_400_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const AGENCIES = ['HL-TNMT', 'HL-UBND', 'QN-STP', 'CP-UBND', ...Array.from({ length: 36 }, (_, i) => `HL-P${String(i + 1).padStart(2, '0')}`)];
+const HOME = { line: 'Số 5, khu 3', ward: 'Hồng Gai', district: 'Hạ Long', province: 'Quảng Ninh' };
+
+const log = (m: string) => console.log(`bench:scale ${new Date().toISOString().slice(11, 19)} ${m}`);
+
+// -------------------------------------------------------------- measurement
+
+interface Measure {
+  n: number;
+  p50: number;
+  p95: number;
+  p99: number;
+}
+
+const percentile = (sorted: number[], p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))];
+
+function summarize(xs: number[]): Measure {
+  const s = [...xs].sort((a, b) => a - b);
+  return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
+}
+
+/** 3 warm-up calls, then `RUNS` measured ones, or fewer when the budget runs out (at least one). */
+async function measure(fn: (i: number) => Promise<unknown>, runs = RUNS): Promise<Measure> {
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await fn(-1 - i);
+    if (performance.now() - t0 > BUDGET_MS / 4) break;
+  }
+  const xs: number[] = [];
+  const start = performance.now();
+  while (xs.length < runs && (xs.length === 0 || performance.now() - start < BUDGET_MS)) {
+    const t0 = performance.now();
+    await fn(xs.length);
+    xs.push(performance.now() - t0);
+  }
+  return summarize(xs);
+}
+
+// ------------------------------------------------------------------ system
+
+interface System {
+  ferret: RunningServer & { uri: string };
+  mongo: MongoClient;
+  db: Db;
+  base: string;
+  close(): Promise<void>;
+}
+
+/** One Temporal connection pair for the whole run: a size's system closes only what is its own. */
+interface TemporalSide {
+  native: NativeConnection;
+  temporal: Client;
+  bundlePath: string;
+}
+
+async function startSystem(t: TemporalSide, dir: string, bin: string): Promise<System> {
+  const ferret = await startFerretDB({ dataDir: path.join(dir, 'ferretdb'), bin, logFile: path.join(dir, 'ferretdb.log') });
+  const mongo = new MongoClient(ferret.uri);
+  await mongo.connect();
+  const db = mongo.db('bench_scale');
+  await ensureIndexes(db);
+  await new ReferenceData(db).seed(structuredClone(referenceData));
+  const gateway = await startPaymentSandbox({});
+  const taskQueue = `bench-scale-${path.basename(dir)}`;
+  const { native, temporal, bundlePath } = t;
+  const countsAggregator = { workflowId: `compliance-counts-${taskQueue}`, taskQueue, passIntervalMs: 1000 };
+  const worker: Worker = await createDossierWorker({
+    connection: native,
+    namespace: 'default',
+    taskQueue,
+    db,
+    paymentGatewayUrl: gateway.url,
+    workflowBundle: { codePath: bundlePath },
+    temporal,
+    countsAggregator,
+  });
+  const running = worker.run();
+  await ensureCountsAggregator(temporal, countsAggregator);
+  const app = createApp({ temporal, db, jwtSecret: SECRET, taskQueue, settings: { supplementRule: 'restart', classOneProvinces: [] }, log: pino({ level: 'silent' }) });
+  const server = await new Promise<Server>((resolve) => {
+    const s = app.listen(0, '127.0.0.1', () => resolve(s));
+  });
+  const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    ferret,
+    mongo,
+    db,
+    base,
+    async close() {
+      await temporal.workflow.getHandle(countsAggregator.workflowId).terminate('bench done').catch(() => undefined);
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      worker.shutdown();
+      // Stopping FerretDB first fails the activities still waiting on it (the stock build's
+      // projections), so the worker's drain does not wait for them.
+      await mongo.close();
+      await ferret.stop();
+      await Promise.race([running.catch(() => undefined), new Promise((r) => setTimeout(r, 30_000))]);
+      await gateway.close();
+    },
+  };
+}
+
+const token = (role: Role, extra: { agencyId?: string; courierId?: string } = {}) => signToken(SECRET, { sub: `${role}-bench`, role, ...extra });
+
+async function call(base: string, method: string, p: string, auth: string, body?: unknown): Promise<{ status: number; body: Document }> {
+  const res = await fetch(`${base}${p}`, {
+    method,
+    headers: { authorization: `Bearer ${auth}`, ...(body ? { 'content-type': 'application/json' } : {}) },
+    body: body ? JSON.stringify(body) : undefined,
+    signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
+  });
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as Document) : {} };
+}
+
+async function expectStatus(p: Promise<{ status: number; body: Document }>, status: number, what: string): Promise<Document> {
+  const r = await p;
+  if (r.status !== status) throw new Error(`${what}: ${r.status} ${JSON.stringify(r.body).slice(0, 300)}`);
+  return r.body;
+}
+
+let codeSeq = 0;
+const homeSubmission = () => ({
+  code: `BS-${process.pid}-${++codeSeq}`,
+  procedureCode: '1.001234',
+  agencyId: 'HL-TNMT',
+  applicant: { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', phone: '0912345678' },
+  services: { collect: true, deliver: true },
+  pickupAddress: HOME,
+  delivery: { method: 'home', address: HOME },
+  payment: { method: 'prepaid', reference: 'PAY-123' },
+});
+const counterSubmission = () => ({
+  code: `BS-${process.pid}-${++codeSeq}`,
+  procedureCode: '2.000720',
+  agencyId: 'HL-UBND',
+  applicant: { fullName: 'Trần Thị Mai', idNumber: '022080005678', phone: '0987654321' },
+  services: { collect: false, deliver: true },
+  delivery: { method: 'counter' },
+  payment: { method: 'cash' },
+});
+
+// ------------------------------------------------------------------ seeding
+
+type Template = { code: string; agencyId: string; docs: Record<string, Document[]> };
+const SEEDED = [COLLECTIONS.dossiers, COLLECTIONS.deadlines, COLLECTIONS.courierJobs, COLLECTIONS.ledger, COLLECTIONS.outbox];
+
+/** Three dossiers as the workflow leaves them: waiting for pickup, in processing, and completed. */
+async function makeTemplates(s: System): Promise<Template[]> {
+  const portal = token('portal');
+  const agency = token('agency', { agencyId: 'HL-UBND' });
+  const home = homeSubmission();
+  await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, home), 201, 'template submission');
+  const processing = counterSubmission();
+  await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, processing), 201, 'template submission');
+  await expectStatus(call(s.base, 'POST', `/v1/dossiers/${processing.code}/events`, agency, { type: 'agency.received' }), 200, 'template event');
+  const done = counterSubmission();
+  await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, done), 201, 'template submission');
+  await expectStatus(call(s.base, 'POST', `/v1/dossiers/${done.code}/events`, agency, { type: 'agency.received' }), 200, 'template event');
+  await expectStatus(call(s.base, 'POST', `/v1/dossiers/${done.code}/events`, agency, { type: 'agency.completed', outcome: 'approved' }), 200, 'template event');
+  await new Promise((r) => setTimeout(r, 3000)); // effects (courier job, notifications) settle
+  const out: Template[] = [];
+  for (const t of [home, processing, done]) {
+    const docs: Record<string, Document[]> = {};
+    for (const c of SEEDED) docs[c] = await s.db.collection(c).find(c === COLLECTIONS.dossiers ? { _id: t.code as never } : { dossierCode: t.code }).toArray();
+    out.push({ code: t.code, agencyId: t.agencyId, docs });
+  }
+  return out;
+}
+
+function remap(v: unknown, str: (s: string) => string, shiftMs: number): unknown {
+  if (typeof v === 'string') return str(v);
+  if (v instanceof Date) return new Date(v.getTime() - shiftMs);
+  if (Array.isArray(v)) return v.map((x) => remap(x, str, shiftMs));
+  if (v && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) {
+    const o: Document = {};
+    for (const [k, x] of Object.entries(v)) o[k] = remap(x, str, shiftMs);
+    return o;
+  }
+  return v;
+}
+
+/**
+ * Clones the templates to `size` dossiers, submitted over the past year (older
+ * ones completed, recent ones in every state), round robin over 40 agencies;
+ * courier jobs older than three days are done.
+ */
+async function seed(db: Db, templates: Template[], size: number): Promise<number> {
+  const t0 = performance.now();
+  const batch: Record<string, Document[]> = Object.fromEntries(SEEDED.map((c) => [c, []]));
+  const flush = async () => {
+    for (const c of SEEDED) {
+      if (batch[c].length) await db.collection(c).insertMany(batch[c], { ordered: false });
+      batch[c] = [];
+    }
+  };
+  for (let i = 0; i < size; i++) {
+    const ageDays = (365 * (size - i)) / size; // the last ones are the newest
+    const t = templates[ageDays > 20 ? 2 : i % 3];
+    const code = `SC-${String(i).padStart(7, '0')}`;
+    const agency = AGENCIES[i % AGENCIES.length];
+    const shift = Math.round(ageDays * DAY);
+    const str = (x: string) => (x === t.agencyId ? agency : x.includes(t.code) ? x.split(t.code).join(code) : x);
+    for (const c of SEEDED) {
+      for (const doc of t.docs[c]) {
+        const d = remap(doc, str, shift) as Document;
+        if (c === COLLECTIONS.deadlines && d.dueAt instanceof Date) {
+          d.dueDay = dueDay(formatInstant(d.dueAt.getTime()));
+          d.dueMonth = (d.dueDay as string).slice(0, 7);
+        }
+        if (c === COLLECTIONS.courierJobs && ageDays > 3 && d.status === 'open') d.status = 'done';
+        batch[c].push(d);
+      }
+    }
+    if (batch[COLLECTIONS.dossiers].length === 2000) await flush();
+    if (i % 50_000 === 49_999) log(`  seeded ${i + 1}`);
+  }
+  await flush();
+  return performance.now() - t0;
+}
+
+/** Rebuilds the compliance counts from the seeded records (one aggregator pass over them all). */
+async function buildCounts(db: Db): Promise<number | null> {
+  const t0 = performance.now();
+  await requestCountsVerification(db, 'bench:scale seeded');
+  const until = Date.now() + 30 * 60_000;
+  while (Date.now() < until) {
+    const asked = await db.collection(COUNTS_COLLECTIONS.requests).find({}).limit(1).toArray();
+    if (!asked.length && (await countsReady(db))) return performance.now() - t0;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+  return null;
+}
+
+// ------------------------------------------------------------------- a size
+
+type Row = { label: string; m: Measure | null; note?: string };
+interface SizeResult {
+  build: 'patched' | 'stock';
+  size: number;
+  seedMs: number;
+  countsMs: number | null;
+  rows: Row[];
+}
+
+async function runSize(build: 'patched' | 'stock', bin: string, size: number, t: TemporalSide, root: string): Promise<SizeResult> {
+  const dir = fs.mkdtempSync(path.join(root, `${build}-${size}-`));
+  log(`${build} build, ${size} dossiers: starting`);
+  const s = await startSystem(t, dir, bin);
+  try {
+    const templates = await makeTemplates(s);
+    const seedMs = await seed(s.db, templates, size);
+    log(`  seeded in ${(seedMs / 1000).toFixed(0)} s; building the compliance counts`);
+    const countsMs = await buildCounts(s.db);
+    log(`  counts ${countsMs === null ? 'not built in 30 min' : `built in ${(countsMs / 1000).toFixed(0)} s`}; measuring`);
+    const rows: Row[] = [];
+    const manager = token('manager');
+    const portal = token('portal');
+    const agency = token('agency', { agencyId: 'HL-UBND' });
+    const courier = token('courier', { courierId: 'HL-BT01' });
+    const randomCode = () => `SC-${String(Math.floor(Math.random() * size)).padStart(7, '0')}`;
+    // A request that fails or passes the client's timeout ends its row, noted in the report.
+    const row = async (label: string, fn: (i: number) => Promise<unknown>, runs?: number, note?: string) => {
+      try {
+        const m = await measure(fn, runs);
+        rows.push({ label, m, note });
+        log(`  ${label}: p50 ${m.p50.toFixed(1)} ms, p95 ${m.p95.toFixed(1)} ms (n=${m.n})`);
+      } catch (err) {
+        const why = err instanceof Error && err.name === 'TimeoutError' ? `no answer within ${REQUEST_TIMEOUT_MS / 1000} s` : String((err as Error).message ?? err).slice(0, 120);
+        rows.push({ label, m: null, note: `failed: ${why}` });
+        log(`  ${label}: failed: ${why}`);
+      }
+    };
+
+    await row('baseline: GET /healthz', () => fetch(`${s.base}/healthz`).then((r) => r.text()));
+    await row('baseline: Mongo ping', () => s.db.command({ ping: 1 }));
+    await row('GET /v1/dossiers/{code}', () => expectStatus(call(s.base, 'GET', `/v1/dossiers/${randomCode()}`, manager), 200, 'GET by code'));
+
+    // Submissions: counter ones are then used for the events, home ones for the projection lag.
+    const counter: string[] = [];
+    const lags: number[] = [];
+    await row('POST /v1/dossiers (201, first projection written)', async (i) => {
+      const body = i % 2 === 0 ? counterSubmission() : homeSubmission();
+      const view = await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, body), 201, 'submission');
+      if (i % 2 === 0) counter.push(body.code);
+      else {
+        // Projection lag: the 201 until the courier job the workflow assigns next is in the read model.
+        const t0 = performance.now();
+        const coll = s.db.collection(COLLECTIONS.dossiers);
+        while (performance.now() - t0 < 30_000) {
+          const doc = await coll.findOne({ _id: body.code as never }, { projection: { version: 1 } });
+          if (doc && (doc.version as number) > (view.version as number)) break;
+          await new Promise((r) => setTimeout(r, 5));
+        }
+        lags.push(performance.now() - t0);
+      }
+    }, RUNS * 2);
+    rows.push({ label: 'projection lag (201 → next projection readable)', m: lags.length ? summarize(lags) : null, note: lags.length ? undefined : 'no submission succeeded' });
+    let next = 0;
+    if (!counter.length) counter.push(randomCode());
+    await row('POST /v1/dossiers/{code}/events (200, projection written)', async () => {
+      const code = counter[next++ % counter.length];
+      await expectStatus(call(s.base, 'POST', `/v1/dossiers/${code}/events`, agency, { type: 'agency.received', eventId: `${code}-rcv` }), 200, 'event');
+    }, Math.min(RUNS, counter.length));
+    await row('GET /v1/dossiers?agencyId=HL-TNMT&limit=50', () => expectStatus(call(s.base, 'GET', '/v1/dossiers?agencyId=HL-TNMT&limit=50', manager), 200, 'list'), undefined, `${Math.ceil(size / AGENCIES.length)} dossiers match`);
+    await row('GET /v1/dossiers?status=processing&limit=50 (agency role)', () => expectStatus(call(s.base, 'GET', '/v1/dossiers?status=processing&limit=50', agency), 200, 'list'));
+    await row('GET /v1/dossiers?limit=50 (no filter)', () => expectStatus(call(s.base, 'GET', '/v1/dossiers?limit=50', manager), 200, 'list'), Math.min(RUNS, 10));
+    await row('GET /v1/courier/jobs', () => expectStatus(call(s.base, 'GET', '/v1/courier/jobs', courier), 200, 'courier jobs'));
+    const month = formatInstant(Date.now()).slice(0, 7);
+    await row(`GET /v1/compliance/summary (one month)`, () => expectStatus(call(s.base, 'GET', `/v1/compliance/summary?from=${month}-01&to=${month}-28`, manager), 200, 'summary'), undefined, countsMs === null ? 'counts not built: scans the records' : 'from the compliance counts');
+    return { build, size, seedMs, countsMs, rows };
+  } finally {
+    await s.close();
+    if (!KEEP) fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+// ------------------------------------------------------------------- report
+
+function stockBinary(): string | null {
+  const bin = path.join(REPO_ROOT, '.tools', 'bin', 'ferretdb-stock');
+  if (fs.existsSync(bin)) return bin;
+  // The same tools module without the patch: from the module cache, offline.
+  const r = spawnSync('go', ['build', '-o', bin, '.'], {
+    cwd: path.join(REPO_ROOT, 'tools', 'ferretdb'),
+    env: { ...process.env, CGO_ENABLED: '0', GOFLAGS: '-mod=mod', GOPROXY: 'off' },
+    encoding: 'utf8',
+  });
+  if (r.status !== 0) {
+    log(`cannot build the unpatched FerretDB (${r.stderr.trim().split('\n').at(-1)}); stock figures skipped`);
+    return null;
+  }
+  return bin;
+}
+
+const ms = (x: number) => (x >= 100 ? x.toFixed(0) : x.toFixed(1));
+
+function report(results: SizeResult[], started: Date, minutes: number): string {
+  const cpus = os.cpus();
+  const ferretVersion = /FerretDB (v\S+)/.exec(fs.readFileSync(path.join(REPO_ROOT, 'tools', 'ferretdb', 'go.mod'), 'utf8'))?.[1] ?? '?';
+  const lines = [
+    '<!-- bench:scale:start (written by `npm run bench:scale`) -->',
+    `### This run (${started.toISOString().slice(0, 16)}Z, ${minutes.toFixed(0)} min)`,
+    '',
+    `- CPU: ${cpus[0]?.model ?? '?'}, ${cpus.length} cores; RAM ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ${os.type()} ${os.release()}`,
+    `- Node ${process.version}; FerretDB ${ferretVersion} (SQLite backend) built by scripts/provision.mjs with tools/ferretdb/sqlite-index-pushdown.patch ("patched"), and the same module without it ("stock")`,
+    `- Sizes run: ${[...new Set(results.map((r) => `${r.build} ${r.size}`))].join(', ')}; ${RUNS} measured calls per row after 3 warm-up calls, fewer when a row's ${BUDGET_MS / 1000} s budget ran out (n)`,
+    '',
+  ];
+  const sizes = [...new Set(results.map((r) => r.size))].sort((a, b) => a - b);
+  const base10 = results.find((r) => r.build === 'patched' && r.size === sizes[0]);
+  for (const size of sizes) {
+    const patched = results.find((r) => r.build === 'patched' && r.size === size);
+    const stock = results.find((r) => r.build === 'stock' && r.size === size);
+    const any = patched ?? stock!;
+    lines.push(`#### ${size.toLocaleString('en')} dossiers`, '');
+    lines.push(
+      `Seeded in ${((any.seedMs) / 1000).toFixed(0)} s; compliance counts built from the records in ${any.countsMs === null ? '(not within 30 min)' : `${(any.countsMs / 1000).toFixed(0)} s`}.`,
+      '',
+      `| request | patched p50 | p95 | p99 | n | p95 ÷ /healthz p95 | p95 ÷ ${sizes[0].toLocaleString('en')}'s |${stock ? ' stock p50 | stock p95 | n |' : ''}`,
+      `|---|--:|--:|--:|--:|--:|--:|${stock ? '--:|--:|--:|' : ''}`,
+    );
+    const health = patched?.rows[0].m?.p95;
+    for (const [i, r] of any.rows.entries()) {
+      const p = patched?.rows[i]?.m;
+      const sr = stock?.rows[i]?.m;
+      const b = base10?.rows[i]?.m;
+      const cells = p ? [ms(p.p50), ms(p.p95), ms(p.p99), String(p.n), health ? `${(p.p95 / health).toFixed(1)}×` : '', b ? `${(p.p95 / b.p95).toFixed(2)}` : ''] : ['–', '–', '–', '–', '', ''];
+      const note = [patched?.rows[i]?.note, stock?.rows[i]?.note && !sr ? `stock ${stock.rows[i].note}` : undefined].filter(Boolean).join('; ');
+      lines.push(`| ${r.label}${note ? ` (${note})` : ''} | ${cells.join(' | ')} |${stock ? ` ${sr ? ms(sr.p50) : '–'} | ${sr ? ms(sr.p95) : '–'} | ${sr?.n ?? ''} |` : ''}`);
+    }
+    lines.push('');
+  }
+  lines.push('<!-- bench:scale:end -->');
+  return lines.join('\n');
+}
+
+function writeReport(text: string): void {
+  const current = fs.existsSync(OUT) ? fs.readFileSync(OUT, 'utf8') : '# Benchmarks\n';
+  const re = /<!-- bench:scale:start[\s\S]*?<!-- bench:scale:end -->/;
+  fs.writeFileSync(OUT, re.test(current) ? current.replace(re, text) : `${current.trimEnd()}\n\n${text}\n`);
+}
+
+// --------------------------------------------------------------------- main
+
+async function main(): Promise<void> {
+  const started = new Date();
+  const patchedBin = toolPaths().ferretdb;
+  if (!patchedBin) throw new Error('FerretDB is not provisioned: run `npm run provision`');
+  const stockBin = STOCK_SIZES.length ? stockBinary() : null;
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-scale-'));
+  Runtime.install({ logger: new DefaultLogger('ERROR'), telemetryOptions: { logging: { filter: { core: 'ERROR', other: 'ERROR' }, forward: {} } } });
+  const server = await startTemporalDevServer({ dbFile: path.join(root, 'temporal.db'), uiPort: null, logFile: path.join(root, 'temporal.log') });
+  const results: SizeResult[] = [];
+  const native = await NativeConnection.connect({ address: server.address });
+  const connection = await Connection.connect({ address: server.address });
+  try {
+    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
+    const bundlePath = path.join(root, 'workflow-bundle.js');
+    fs.writeFileSync(bundlePath, bundle.code);
+    const t: TemporalSide = { native, temporal: new Client({ connection, namespace: 'default' }), bundlePath };
+    for (const size of SIZES) {
+      results.push(await runSize('patched', patchedBin, size, t, root));
+      if (stockBin && STOCK_SIZES.includes(size)) results.push(await runSize('stock', stockBin, size, t, root));
+      writeReport(report(results, started, (Date.now() - started.getTime()) / 60_000));
+    }
+    log(`written to ${path.relative(REPO_ROOT, OUT)}`);
+  } finally {
+    await connection.close();
+    await native.close();
+    await server.stop();
+    if (!KEEP) fs.rmSync(root, { recursive: true, force: true });
+  }
+}
+
+main().catch((err: unknown) => {
+  console.error('bench:scale failed:', err);
+  process.exit(1);
+});
