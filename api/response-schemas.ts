@@ -80,7 +80,9 @@ export const dossierViewResponse = named(
     applicant: applicant.describe('masked for roles other than portal, admin, clerk and the assigned courier'),
     submittedAt: instant,
     deadlines: z.array(deadlineResponse),
-    nextDueAt: instant.nullable(),
+    nextDueAt: instant
+      .nullable()
+      .describe('the earliest due not yet met (the revised one after an apology), overdue included; null when nothing is owed or the clock waits for a supplement (dossiers started before lifecycle rules 2: open dues only)'),
     fees: z.object({
       items: z.array(z.object({ name: z.string(), amountVnd: nonNegative, payee: z.enum(['post', 'agency']) })),
       totalVnd: nonNegative,

@@ -1,5 +1,5 @@
 import { WorkingCalendar, calendarYearProblems, dayOfWeek, isLocalDate } from '../../domain/calendar';
-import { sameArea } from '../../domain/routes';
+import { sameDistrict } from '../../domain/routes';
 import { agencies, calendars, couriers, procedures, tariff } from '../../reference-data';
 
 const cal = new WorkingCalendar(calendars);
@@ -94,9 +94,9 @@ describe('agencies and couriers', () => {
       expect(unique(c.wards)).toBe(true);
     }
     for (const district of ['Hạ Long', 'Cẩm Phả', 'Uông Bí']) {
-      expect(couriers.some((c) => sameArea(c.district, district))).toBe(true);
+      expect(couriers.some((c) => sameDistrict(c.district, district))).toBe(true);
     }
-    for (const a of agencies) expect(couriers.some((c) => sameArea(c.district, a.district) && c.wards.length === 0)).toBe(true);
+    for (const a of agencies) expect(couriers.some((c) => sameDistrict(c.district, a.district) && c.wards.length === 0)).toBe(true);
     expect(couriers.some((c) => c.wards.includes('Hồng Gai') && c.wards.includes('Bạch Đằng'))).toBe(true);
   });
 });

@@ -32,7 +32,8 @@ test('every recorded history replays without nondeterminism', async () => {
     outcomes.push({ workflowId: result.workflowId, error: result.error ? `${result.error.name}: ${result.error.message}` : null });
   }
   expect(outcomes).toEqual(files.map((f) => ({ workflowId: f.replace(/\.json$/, ''), error: null })));
-});
+  // Thirty histories replay in about 15 s alone; the whole suite on two cores takes longer.
+}, 240_000);
 
 test('a history the code would not produce fails the replay (the check has teeth)', async () => {
   const [first] = files;
