@@ -73,6 +73,9 @@ const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }
   { collection: COLLECTIONS.deadlines, key: { state: 1, dueAt: 1 }, name: 'state_due' },
   { collection: COLLECTIONS.deadlines, key: { dossierCode: 1 }, name: 'dossier' },
   { collection: COLLECTIONS.courierJobs, key: { courierId: 1, status: 1 }, name: 'courier_status' },
+  // A courier's open jobs: FerretDB searches on the first key only, and the open jobs stay
+  // few while a courier's jobs grow with every dossier (api/routes/courier-jobs.ts).
+  { collection: COLLECTIONS.courierJobs, key: { status: 1, courierId: 1 }, name: 'status_courier' },
   { collection: COLLECTIONS.courierJobs, key: { dossierCode: 1 }, name: 'dossier' },
   { collection: COLLECTIONS.ledger, key: { dossierCode: 1 }, name: 'dossier' },
   { collection: COLLECTIONS.outbox, key: { dossierCode: 1 }, name: 'dossier' },

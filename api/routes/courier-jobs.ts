@@ -19,7 +19,8 @@ export function courierJobRoutes(deps: CourierJobRoutesDeps): Router {
     if (p?.role !== 'courier') throw Problem.forbidden('Only couriers have jobs');
     const jobs = await deps.db
       .collection<CourierJobDoc>(COLLECTIONS.courierJobs)
-      .find({ courierId: p.courierId, status: 'open' })
+      // status first: the embedded FerretDB pushes the first indexed equality to SQLite (store/db.ts).
+      .find({ status: 'open', courierId: p.courierId })
       .sort({ createdAt: 1, _id: 1 })
       .limit(500)
       .toArray();

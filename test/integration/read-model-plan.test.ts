@@ -61,6 +61,11 @@ describe('SQLite plans through the indexes', () => {
     expect(lines.join('\n')).toMatch(/SEARCH \S+ USING INDEX \S+_status_submitted /);
     expect(lines.join('\n')).not.toMatch(/\bSCAN\b/);
   });
+  test("a courier's open jobs search the status index, not all of the courier's jobs", async () => {
+    const explained = await db.collection(COLLECTIONS.courierJobs).find({ status: 'open', courierId: 'HL-BT01' }).explain();
+    const lines = ((explained.queryPlanner as { Plan?: unknown[] }).Plan ?? []).map(String).join('\n');
+    expect(lines).toMatch(/SEARCH \S+ USING INDEX \S+_status_courier /);
+  });
 });
 
 describe('results stay the MongoDB ones', () => {
