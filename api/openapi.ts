@@ -31,6 +31,10 @@ interface RouteDoc {
   errors: number[];
   /** Rules zod enforces across fields, said in words. */
   rules?: string[];
+  /** A body the operation accepts on the seeded reference data. */
+  example?: unknown;
+  /** Operations that take the answer's `code` as their path parameter (OpenAPI links, for clients and stateful testing). */
+  linksByCode?: string[];
 }
 
 const all = [...ROLES];
@@ -43,6 +47,17 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Submit a dossier (starts its workflow): 201 new, 200 same payload again, 409 other payload',
     ok: { 201: { description: 'Created: the registered dossier', schema: R.dossierViewResponse }, 200: { description: 'The same code and payload again: the dossier as it stands', schema: R.dossierViewResponse } },
     errors: [...BODY, 409],
+    example: {
+      code: 'H40.22-220118-0001',
+      procedureCode: '1.001234',
+      agencyId: 'HL-TNMT',
+      applicant: { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', phone: '0912345678' },
+      services: { collect: true, deliver: true },
+      pickupAddress: { line: 'Số 5, khu 3', ward: 'Hồng Gai', district: 'Hạ Long', province: 'Quảng Ninh' },
+      delivery: { method: 'home', address: { line: 'Số 5, khu 3', ward: 'Hồng Gai', district: 'Hạ Long', province: 'Quảng Ninh' } },
+      payment: { method: 'cash' },
+    },
+    linksByCode: ['getDossier', 'reportEvent', 'trackDossier'],
     rules: [
       'at least one of services.collect and services.deliver is true',
       'pickupAddress is required when services.collect is true, and only then',
@@ -70,6 +85,8 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Report an event; 200 with the new view, 409 when it does not fit the status, 422 identity or cash refused',
     ok: { 200: { description: 'The dossier after the event (the first answer again for a repeated eventId)', schema: R.dossierViewResponse } },
     errors: [...BODY, 404, 409, 422],
+    example: { type: 'citizen.withdrawn', reason: 'Công dân đổi ý' },
+    linksByCode: ['getDossier'],
     rules: [
       'each event type is reported by one role (403 otherwise)',
       'agency.completed: reason is required when outcome is rejected',
@@ -294,7 +311,8 @@ function operation(r: RouteDoc): Json {
       if (m === 'json') content['application/json'] = { schema: ok.schema ? jsonSchema(ok.schema, 'output') : {} };
       else content[MEDIA[m][0]] = { schema: MEDIA[m][1] };
     }
-    responses[status] = { description: ok.description, content };
+    const links = Object.fromEntries((r.linksByCode ?? []).map((id) => [id, { operationId: id, parameters: { code: '$response.body#/code' } }]));
+    responses[status] = { description: ok.description, content, ...(r.linksByCode ? { links } : {}) };
   }
   const errors = new Set(r.errors);
   if (r.roles !== 'public') {
@@ -323,7 +341,9 @@ function operation(r: RouteDoc): Json {
     description: roles + rules,
     ...(r.roles === 'public' ? { security: [] } : {}),
     ...(parameters.length ? { parameters } : {}),
-    ...(r.body ? { requestBody: { required: true, content: { 'application/json': { schema: withBodyRules(r.operationId, jsonSchema(r.body, 'input')) } } } } : {}),
+    ...(r.body
+      ? { requestBody: { required: true, content: { 'application/json': { schema: withBodyRules(r.operationId, jsonSchema(r.body, 'input')), ...(r.example ? { example: r.example } : {}) } } } }
+      : {}),
     responses,
   };
 }

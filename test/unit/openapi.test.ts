@@ -119,6 +119,17 @@ test('the statuses the contract names: 201 on submit, 201/200 on the create-or-r
   }
 });
 
+test('the request examples are bodies the schemas accept, and the submission links to the operations on its code', () => {
+  for (const r of ROUTES.filter((x) => x.example !== undefined)) expect([r.operationId, r.body!.safeParse(r.example).success]).toEqual([r.operationId, true]);
+  const submit = operations().find(({ route }) => route === 'POST /v1/dossiers')!.op as unknown as { responses: Record<string, { links?: Record<string, { operationId: string }> }> };
+  const ids = new Set(operations().map(({ op }) => op.operationId));
+  for (const status of ['200', '201']) {
+    const links = Object.values(submit.responses[status]!.links ?? {});
+    expect(links.map((l) => l.operationId)).toEqual(['getDossier', 'reportEvent', 'trackDossier']);
+    for (const l of links) expect(ids.has(l.operationId)).toBe(true);
+  }
+});
+
 test('the cross-field rules zod enforces are in the body schemas where JSON Schema can say them, and in words', () => {
   const byRoute = new Map(operations().map(({ route, op }) => [route, op]));
   const submit = JSON.stringify(byRoute.get('POST /v1/dossiers')!);
