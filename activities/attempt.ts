@@ -12,7 +12,8 @@
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
-import type { Collection, Db } from 'mongodb';
+import type { Db } from 'mongodb';
+import { boundedDb } from '../store/bounded-db';
 
 /** Kept back from start-to-close so the attempt gives up before the server does. */
 export const ATTEMPT_MARGIN_MS = 500;
@@ -90,85 +91,15 @@ export const attemptInterceptors: ActivityInterceptorsFactory = (ctx) => {
   return { inbound };
 };
 
-/** Where each collection method takes its options. */
-const OPTIONS_INDEX: Record<string, number> = {
-  insertOne: 1,
-  insertMany: 1,
-  bulkWrite: 1,
-  updateOne: 2,
-  updateMany: 2,
-  replaceOne: 2,
-  deleteOne: 1,
-  deleteMany: 1,
-  findOneAndUpdate: 2,
-  findOneAndReplace: 2,
-  findOneAndDelete: 1,
-  findOne: 1,
-  find: 1,
-  countDocuments: 1,
-  estimatedDocumentCount: 0,
-  aggregate: 1,
-  distinct: 2,
-};
-/** Methods that also accept an AbortSignal (the driver aborts reads only). */
-const ABORTABLE = new Set(['findOne', 'find', 'countDocuments', 'aggregate']);
-
-function boundOptions(method: string, options: unknown, attempt: Attempt): Record<string, unknown> {
-  const given = (options ?? {}) as Record<string, unknown>;
-  const remaining = Math.max(1, Math.floor(attempt.deadline - Date.now()));
-  const timeoutMS = typeof given.timeoutMS === 'number' ? Math.min(given.timeoutMS, remaining) : remaining;
-  return {
-    ...given,
-    ...(Number.isFinite(attempt.deadline) ? { timeoutMS } : {}),
-    ...(ABORTABLE.has(method) && !given.signal ? { signal: attempt.signal } : {}),
-  };
-}
-
-function boundCollection<T extends Collection>(collection: T): T {
-  return new Proxy(collection, {
-    get(target, prop, receiver) {
-      const value: unknown = Reflect.get(target, prop, receiver);
-      if (typeof prop !== 'string' || typeof value !== 'function') return value;
-      const index = OPTIONS_INDEX[prop];
-      if (index === undefined) return (value as (...a: unknown[]) => unknown).bind(target);
-      return (...args: unknown[]) => {
-        const attempt = currentAttempt();
-        if (attempt) {
-          if (attempt.signal.aborted) {
-            const err = abandonedError(attempt);
-            // Cursors are built synchronously; the refusal surfaces when they are read.
-            if (prop === 'find' || prop === 'aggregate') args[index] = { ...(args[index] as object), signal: attempt.signal };
-            else return Promise.reject(err);
-          } else {
-            args[index] = boundOptions(prop, args[index], attempt);
-          }
-        }
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
-    },
-  });
-}
-
 /**
  * The read model as activities see it: every collection call made inside an
- * activity attempt is bounded by the attempt's deadline (the driver's
- * `timeoutMS`, so FerretDB is told `maxTimeMS` too) and refused once the
- * attempt is abandoned. Outside an activity it behaves as the plain `Db`.
+ * activity attempt is bounded by the attempt's deadline and refused once the
+ * attempt is abandoned (store/bounded-db.ts). Outside an activity it behaves
+ * as the plain `Db`.
  */
 export function attemptBoundDb(db: Db): Db {
-  const collections = new Map<string, Collection>();
-  return new Proxy(db, {
-    get(target, prop, receiver) {
-      if (prop === 'collection') {
-        return (name: string, options?: Parameters<Db['collection']>[1]) => {
-          if (options) return boundCollection(target.collection(name, options));
-          let c = collections.get(name);
-          if (!c) collections.set(name, (c = boundCollection(target.collection(name))));
-          return c;
-        };
-      }
-      const value: unknown = Reflect.get(target, prop, receiver);
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+  return boundedDb(db, () => {
+    const attempt = currentAttempt();
+    return attempt && { ...attempt, abandoned: () => abandonedError(attempt) };
   });
 }

@@ -7,11 +7,12 @@ import { randomUUID } from 'node:crypto';
 import { ReferenceData } from '../store/reference-data';
 import type { DossierWorkflowInput } from '../workflows/messages';
 import { authenticate } from './auth';
+import { deadlines, requestBoundDb, type DeadlineSettings } from './deadline';
 import { ApiMetrics } from './metrics';
 import { redactRequest } from './log-redaction';
 import { methodNotAllowed } from './methods';
 import { docsPage, openApiDocument } from './openapi';
-import { Problem, problemHandler, sendProblem } from './problem';
+import { Problem, RETRY_AFTER_SECONDS, problemHandler, sendProblem } from './problem';
 import { courierJobRoutes } from './routes/courier-jobs';
 import { dossierRoutes } from './routes/dossiers';
 import { referenceDataRoutes } from './routes/reference-data';
@@ -28,6 +29,8 @@ export interface AppDeps {
   settings: DossierWorkflowInput['settings'];
   log: Logger;
   registrationTimeoutMs?: number;
+  /** Request deadlines (API_READ_DEADLINE_MS, API_WRITE_DEADLINE_MS); 4 s and 15 s when absent. */
+  deadlines?: DeadlineSettings;
   /** Public tracking requests per client IP per minute (TRACK_RATE_LIMIT_PER_MINUTE); default 30. */
   trackRateLimitPerMinute?: number;
   /** Shared with the Temporal client's interceptor (api/main.ts); a fresh registry when absent. */
@@ -35,7 +38,10 @@ export interface AppDeps {
 }
 
 /** The HTTP API as a factory of its dependencies, so tests hand it real local servers. */
-export function createApp(deps: AppDeps): express.Express {
+export function createApp(appDeps: AppDeps): express.Express {
+  // Every read-model call a route makes ends with its request's deadline.
+  const deps = { ...appDeps, db: requestBoundDb(appDeps.db) };
+  const deadline = deadlines(deps.temporal, deps.deadlines);
   const app = express();
   const metrics = deps.metrics ?? new ApiMetrics();
   app.disable('x-powered-by');
@@ -57,6 +63,7 @@ export function createApp(deps: AppDeps): express.Express {
     res.setHeader('referrer-policy', 'no-referrer');
     next();
   });
+  app.use(deadline.start);
   app.use(metrics.requestMetrics());
   app.use(methodNotAllowed());
 
@@ -84,6 +91,7 @@ export function createApp(deps: AppDeps): express.Express {
       ),
     ]);
     const ready = temporal === 'ok' && mongo === 'ok';
+    if (!ready) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', temporal, mongodb: mongo });
   });
 
@@ -95,6 +103,7 @@ export function createApp(deps: AppDeps): express.Express {
     next();
   });
   app.use(express.json({ limit: '64kb', strict: true }));
+  app.use(deadline.enter);
 
   // Public, before authentication: tracking by code and phone, rate limited per client IP.
   app.use(trackRoutes({ db: deps.db, rateLimitPerMinute: deps.trackRateLimitPerMinute ?? 30 }));

@@ -28,6 +28,7 @@ async function main(): Promise<void> {
     taskQueue: config.TEMPORAL_TASK_QUEUE,
     settings: { supplementRule: config.SUPPLEMENT_RULE, classOneProvinces: config.CLASS_ONE_PROVINCES },
     trackRateLimitPerMinute: config.TRACK_RATE_LIMIT_PER_MINUTE,
+    deadlines: { readMs: config.API_READ_DEADLINE_MS, writeMs: config.API_WRITE_DEADLINE_MS },
     metrics,
   });
   const server = app.listen(config.PORT, config.HOST, () => log.info(`api: listening on http://${config.HOST}:${config.PORT}`));

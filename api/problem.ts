@@ -55,7 +55,11 @@ export function parseOr400<T extends z.ZodType>(schema: T, value: unknown, root:
   return parsed.data;
 }
 
+/** Seconds a client is told to wait before retrying after a 503. */
+export const RETRY_AFTER_SECONDS = 5;
+
 export function sendProblem(res: Response, p: Problem): void {
+  if (p.status === 503) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
   res
     .status(p.status)
     .type('application/problem+json')
@@ -90,6 +94,10 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
       return sendProblem(res, new Problem(e.status ?? e.statusCode ?? 400, 'bad-request', 'Bad request', e.message ?? 'Bad request'));
     }
     if (isUnavailable(err)) return sendProblem(res, Problem.unavailable('A dependency (Temporal or MongoDB) is unreachable; nothing was changed'));
+    // Whatever a call ended by the request's deadline threw (api/deadline.ts).
+    if ((res.locals.deadline as { signal?: AbortSignal } | undefined)?.signal?.aborted) {
+      return sendProblem(res, Problem.unavailable('A dependency (Temporal or MongoDB) did not answer in time; retry later (the same request is safe to send again)'));
+    }
     log.error({ err }, 'unhandled error');
     sendProblem(res, new Problem(500, 'internal', 'Internal error', 'An unexpected error occurred'));
   };
@@ -100,7 +108,9 @@ export function isUnavailable(err: unknown): boolean {
   const e = err as { name?: string; code?: number; cause?: unknown; message?: string };
   if (!e) return false;
   if (e.name === 'ServiceError' || e.code === 14 || e.code === 4) return true;
-  if (typeof e.name === 'string' && /^Mongo(ServerSelection|Network|NotConnected|Topology)/.test(e.name)) return true;
+  // DeadlineExceeded: the request's own deadline (api/deadline.ts) ended the call.
+  if (e.name === 'DeadlineExceeded' || e.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return true;
+  if (typeof e.name === 'string' && /^Mongo(ServerSelection|Network|NotConnected|Topology|OperationTimeout|WaitQueueTimeout)/.test(e.name)) return true;
   return e.cause !== undefined && e.cause !== err && isUnavailable(e.cause);
 }
 

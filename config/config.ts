@@ -63,6 +63,11 @@ export const configSchema = z.object({
   /** Milliseconds after the grace before the worker gives up on what did not stop and exits anyway. */
   WORKER_SHUTDOWN_FORCE_MS: z.coerce.number().int().min(0).max(600000).default(5000),
 
+  /** Milliseconds a read (and /readyz) may take before the answer is a 503 with Retry-After. */
+  API_READ_DEADLINE_MS: z.coerce.number().int().min(500).max(600000).default(4000),
+  /** Milliseconds a write may take before the answer is a 503 with Retry-After; above API_REGISTRATION_WAIT_MS. */
+  API_WRITE_DEADLINE_MS: z.coerce.number().int().min(1000).max(600000).default(15000),
+
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
 
   PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:3100'),

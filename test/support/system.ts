@@ -6,6 +6,7 @@ import { NativeConnection, type Worker } from '@temporalio/worker';
 import type { Db, MongoClient } from 'mongodb';
 import pino from 'pino';
 import { createApp } from '../../api/app';
+import type { DeadlineSettings } from '../../api/deadline';
 import { signToken } from '../../api/auth';
 import { ApiMetrics } from '../../api/metrics';
 import type { Role } from '../../domain/types';
@@ -40,12 +41,23 @@ export class System {
   /**
    * `log` receives the API's request log (silent when absent); `capacity`
    * overrides the worker's slots and stop bounds (a short grace by default,
-   * so tests stop fast); `workerDb` gives the worker its own client to the
-   * test's database.
+   * so tests stop fast); `workerDb` and `apiDb` give the worker or the API
+   * their own client to the test's database, `apiTemporalAddress` the API
+   * its own way to Temporal (through a test/support/tcp-proxy.ts, say);
+   * `deadlines` the API's request deadlines (generous by default: the shared
+   * test machine can be slow, and deadlines.test.ts checks the real ones).
    */
   static async start(
     label: string,
-    opts: { log?: pino.Logger; capacity?: Partial<WorkerCapacity>; workerDb?: (name: string) => Db } = {},
+    opts: {
+      log?: pino.Logger;
+      capacity?: Partial<WorkerCapacity>;
+      workerDb?: (name: string) => Db;
+      apiDb?: (name: string) => Db;
+      apiTemporalAddress?: string;
+      deadlines?: DeadlineSettings;
+      registrationTimeoutMs?: number;
+    } = {},
   ): Promise<System> {
     const address = process.env.TEST_TEMPORAL_ADDRESS!;
     const { client: mongo, db, name } = await freshDatabase(label);
@@ -61,12 +73,14 @@ export class System {
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
       capacity: { shutdownGraceMs: 200, ...opts.capacity },
     });
-    const connection = await Connection.connect({ address });
+    const connection = await Connection.connect({ address: opts.apiTemporalAddress ?? address });
     const metrics = new ApiMetrics();
     const temporal = new Client({ connection, namespace: 'default', interceptors: { workflow: [metrics.temporalInterceptor()] } });
     const app = createApp({
       temporal,
-      db,
+      db: opts.apiDb ? opts.apiDb(name) : db,
+      deadlines: opts.deadlines ?? { readMs: 15_000, writeMs: 30_000 },
+      ...(opts.registrationTimeoutMs !== undefined ? { registrationTimeoutMs: opts.registrationTimeoutMs } : {}),
       jwtSecret: JWT_SECRET,
       taskQueue,
       settings: { supplementRule: 'restart', classOneProvinces: [] },
