@@ -43,30 +43,46 @@ import { readChildren, stopGroup } from './children';
 import { freePort, REPO_ROOT, toolPaths } from './servers';
 
 const ALL_FAULTS = ['worker', 'temporal', 'ferretdb-pause', 'ferretdb-kill', 'api'] as const;
-type Fault = (typeof ALL_FAULTS)[number];
+export type Fault = (typeof ALL_FAULTS)[number];
 
-function intFromEnv(name: string, fallback: number): number {
-  const raw = process.env[name];
+function intFromEnv(name: string, fallback: number, env: NodeJS.ProcessEnv = process.env): number {
+  const raw = env[name];
   if (!raw) return fallback;
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0) throw new Error(`${name} must be a whole number, not '${raw}'`);
   return n;
 }
 
-const N = intFromEnv('CHAOS_DOSSIERS', 1000);
-const CONCURRENCY = Math.max(1, intFromEnv('CHAOS_CONCURRENCY', 25));
-const PAUSE_MS = intFromEnv('CHAOS_PAUSE_SECONDS', 60) * 1000;
-const FAULTS: Fault[] = (process.env.CHAOS_FAULTS ?? ALL_FAULTS.join(','))
-  .split(',')
-  .map((f) => f.trim())
-  .filter(Boolean)
-  .map((f) => {
-    if (!(ALL_FAULTS as readonly string[]).includes(f)) throw new Error(`CHAOS_FAULTS: unknown fault '${f}' (known: ${ALL_FAULTS.join(', ')})`);
-    return f as Fault;
-  });
-const REPORT = process.env.CHAOS_REPORT ? path.resolve(process.env.CHAOS_REPORT) : path.join(REPO_ROOT, 'docs', 'RELIABILITY.md');
+export interface ChaosOptions {
+  dossiers: number;
+  concurrency: number;
+  pauseMs: number;
+  faults: Fault[];
+  /** Where the report is written; null for none. */
+  report: string | null;
+}
+
+export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): ChaosOptions {
+  return {
+    dossiers: intFromEnv('CHAOS_DOSSIERS', 1000, env),
+    concurrency: Math.max(1, intFromEnv('CHAOS_CONCURRENCY', 25, env)),
+    pauseMs: intFromEnv('CHAOS_PAUSE_SECONDS', 60, env) * 1000,
+    faults: (env.CHAOS_FAULTS ?? ALL_FAULTS.join(','))
+      .split(',')
+      .map((f) => f.trim())
+      .filter(Boolean)
+      .map((f) => {
+        if (!(ALL_FAULTS as readonly string[]).includes(f)) throw new Error(`CHAOS_FAULTS: unknown fault '${f}' (known: ${ALL_FAULTS.join(', ')})`);
+        return f as Fault;
+      }),
+    report: env.CHAOS_REPORT ? path.resolve(env.CHAOS_REPORT) : path.join(REPO_ROOT, 'docs', 'RELIABILITY.md'),
+  };
+}
+
+// One run per process: the records below are this run's.
+let opts: ChaosOptions = { dossiers: 0, concurrency: 1, pauseMs: 0, faults: [], report: null };
 /** How long one journey step may keep retrying through a fault. */
-const STEP_TIMEOUT_MS = Math.max(180_000, PAUSE_MS * 3);
+const stepTimeoutMs = () => Math.max(180_000, opts.pauseMs * 3);
 const REQUEST_TIMEOUT_MS = 30_000;
 const SECRET = 'chaos-run-secret-of-at-least-32-characters';
 const SUBMITTED_AT = '2026-01-05T09:15:00+07:00';
@@ -164,9 +180,11 @@ function newSubmission(pathName: PathName): Submission {
 
 class JourneyError extends Error {}
 
+const MAX_ABANDONED = 25;
+
 /** Submits until acknowledged; a 503 abandons that code (it must leave nothing) and tries a new one. */
 async function submit(pathName: PathName): Promise<Submission> {
-  const until = Date.now() + STEP_TIMEOUT_MS;
+  const until = Date.now() + stepTimeoutMs();
   for (;;) {
     const sub = newSubmission(pathName);
     for (;;) {
@@ -175,16 +193,17 @@ async function submit(pathName: PathName): Promise<Submission> {
         acknowledged.add(sub.code);
         return sub;
       }
-      if (res.status === 503) {
+      // Abandoned (to check it left nothing) up to a bound: while 503s do leave work behind, each abandoned code adds load.
+      if (res.status === 503 && refused.size < MAX_ABANDONED) {
         refused.add(sub.code);
         break;
       }
       if (!retryable(res.status)) throw new JourneyError(`submission ${sub.code}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-      if (Date.now() > until) throw new JourneyError(`submission ${sub.code}: no answer within ${secs(STEP_TIMEOUT_MS)} s`);
+      if (Date.now() > until) throw new JourneyError(`submission ${sub.code}: no answer within ${secs(stepTimeoutMs())} s`);
       // No answer: the outcome is unknown, so the same request again (idempotent by code).
       await sleep(1000);
     }
-    if (Date.now() > until) throw new JourneyError(`submission: only 503s for ${secs(STEP_TIMEOUT_MS)} s`);
+    if (Date.now() > until) throw new JourneyError(`submission: only 503s for ${secs(stepTimeoutMs())} s`);
     await sleep(1000);
   }
 }
@@ -195,19 +214,19 @@ async function view(code: string): Promise<DossierView | null> {
 }
 
 async function waitFor(code: string, what: string, ok: (v: DossierView) => boolean): Promise<DossierView> {
-  const until = Date.now() + STEP_TIMEOUT_MS;
+  const until = Date.now() + stepTimeoutMs();
   let last: DossierView | null = null;
   for (;;) {
     last = (await view(code)) ?? last;
     if (last && ok(last)) return last;
-    if (Date.now() > until) throw new JourneyError(`${code}: not ${what} within ${secs(STEP_TIMEOUT_MS)} s (status ${last?.status ?? '?'})`);
+    if (Date.now() > until) throw new JourneyError(`${code}: not ${what} within ${secs(stepTimeoutMs())} s (status ${last?.status ?? '?'})`);
     await sleep(1000);
   }
 }
 
 async function event(code: string, step: string, token: string, body: Record<string, unknown>): Promise<DossierView> {
   const eventId = `${code}:${step}`;
-  const until = Date.now() + STEP_TIMEOUT_MS;
+  const until = Date.now() + stepTimeoutMs();
   for (;;) {
     const res = await call('POST', `event ${String(body.type)}`, `/v1/dossiers/${code}/events`, token, { ...body, eventId });
     if (res.status >= 200 && res.status < 300) {
@@ -215,7 +234,7 @@ async function event(code: string, step: string, token: string, body: Record<str
       return res.body as DossierView;
     }
     if (!retryable(res.status)) throw new JourneyError(`${code} ${String(body.type)}: ${res.status} ${JSON.stringify(res.body).slice(0, 200)}`);
-    if (Date.now() > until) throw new JourneyError(`${code} ${String(body.type)}: no answer within ${secs(STEP_TIMEOUT_MS)} s`);
+    if (Date.now() > until) throw new JourneyError(`${code} ${String(body.type)}: no answer within ${secs(stepTimeoutMs())} s`);
     await sleep(1000);
   }
 }
@@ -261,7 +280,7 @@ async function journey(pathName: PathName): Promise<void> {
 async function runPool(count: number, offset: number): Promise<void> {
   let next = 0;
   await Promise.all(
-    Array.from({ length: Math.min(CONCURRENCY, count) }, async () => {
+    Array.from({ length: Math.min(opts.concurrency, count) }, async () => {
       while (next < count) {
         const i = next++;
         await journey(PATHS[(offset + i) % PATHS.length]!);
@@ -288,6 +307,8 @@ const childPid = (dataDir: string, role: string): number => {
   return pid;
 };
 
+let stopStarting: () => void = () => undefined;
+
 async function startStack(): Promise<Stack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-'));
   const gateway = await startPaymentSandbox({ slowMs: 200 });
@@ -308,6 +329,8 @@ async function startStack(): Promise<Stack> {
     MONGODB_DB: 'chaos',
   });
   const supervisor = spawn(process.execPath, ['--import', 'tsx', 'scripts/start.ts'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // Interrupted while starting: the supervisor stops what it started.
+  stopStarting = () => supervisor.kill('SIGTERM');
   let output = '';
   const onData = (b: Buffer) => {
     output += b.toString();
@@ -347,7 +370,7 @@ async function startStack(): Promise<Stack> {
 
 /** Until a new submission is acknowledged again (it is then driven like any other dossier's start). */
 async function probeRecovery(): Promise<number | null> {
-  const until = Date.now() + STEP_TIMEOUT_MS;
+  const until = Date.now() + stepTimeoutMs();
   while (Date.now() < until) {
     const sub = newSubmission('electronic-counter-cash');
     const res = await call('POST', 'probe submission', '/v1/dossiers', tokens.portal, sub);
@@ -381,10 +404,10 @@ async function inject(stack: Stack, fault: Fault): Promise<void> {
     case 'ferretdb-pause': {
       const pid = childPid(stack.dataDir, 'ferretdb');
       process.kill(pid, 'SIGSTOP');
-      await sleep(PAUSE_MS);
+      await sleep(opts.pauseMs);
       process.kill(pid, 'SIGCONT');
       backAt = Date.now();
-      note = `SIGSTOP for ${secs(PAUSE_MS)} s, then SIGCONT`;
+      note = `SIGSTOP for ${secs(opts.pauseMs)} s, then SIGCONT`;
       break;
     }
   }
@@ -559,7 +582,7 @@ function writeReport(startedAt: Date, durationMs: number): void {
     '',
     'Written by `npm run chaos` (scripts/chaos.ts); rerun it to refresh. What it does and checks is described at the top of that script.',
     '',
-    `Run of ${startedAt.toISOString()}: ${N} dossiers requested, ${CONCURRENCY} concurrent clients, FerretDB pause ${secs(PAUSE_MS)} s, faults ${FAULTS.join(', ')}; ${secs(durationMs)} s in all.`,
+    `Run of ${startedAt.toISOString()}: ${opts.dossiers} dossiers requested, ${opts.concurrency} concurrent clients, FerretDB pause ${secs(opts.pauseMs)} s, faults ${opts.faults.join(', ')}; ${secs(durationMs)} s in all.`,
     '',
     versions(),
     '',
@@ -595,22 +618,41 @@ function writeReport(startedAt: Date, durationMs: number): void {
       ? ['Failures at the end (first 5 of each):', '', ...Object.entries(final.results).filter(([, p]) => p.length).map(([k, p]) => `- ${k}: ${p.slice(0, 5).join('; ')}`), '']
       : []),
   ];
-  fs.mkdirSync(path.dirname(REPORT), { recursive: true });
-  fs.writeFileSync(REPORT, `${lines.join('\n')}\n`);
-  log(`report written to ${path.relative(process.cwd(), REPORT)}`);
+  if (!opts.report) return;
+  fs.mkdirSync(path.dirname(opts.report), { recursive: true });
+  fs.writeFileSync(opts.report, `${lines.join('\n')}\n`);
+  log(`report written to ${path.relative(process.cwd(), opts.report)}`);
 }
 
 // ------------------------------------------------------------------ main
 
-async function main(): Promise<void> {
+export interface ChaosOutcome {
+  /** Failures per check after the last wave; empty lists when all held. */
+  failures: Record<string, string[]>;
+  faults: typeof faultsRun;
+  journeys: typeof journeys;
+}
+
+/** Runs once per process (the records are module state). */
+export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
+  opts = options;
   const startedAt = new Date();
-  log(`${N} dossiers, ${CONCURRENCY} clients, faults: ${FAULTS.join(', ') || 'none'}`);
-  const stack = await startStack();
+  log(`${opts.dossiers} dossiers, ${opts.concurrency} clients, faults: ${opts.faults.join(', ') || 'none'}`);
+  let stack: Stack | null = null;
+  const interrupted = () => {
+    log('interrupted: stopping the stack');
+    writeReport(startedAt, Date.now() - startedAt.getTime());
+    if (!stack) stopStarting();
+    void (stack?.stop() ?? sleep(10_000)).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', interrupted);
+  process.once('SIGTERM', interrupted);
+  stack = await startStack();
   try {
-    const waves = FAULTS.length + 1;
+    const waves = opts.faults.length + 1;
     for (let w = 0; w < waves; w++) {
-      const count = Math.floor(N / waves) + (w < N % waves ? 1 : 0);
-      const fault = FAULTS[w - 1];
+      const count = Math.floor(opts.dossiers / waves) + (w < opts.dossiers % waves ? 1 : 0);
+      const fault = opts.faults[w - 1];
       log(`wave ${w + 1}/${waves}: ${count} dossiers${fault ? `, fault ${fault}` : ''}`);
       const driving = runPool(count, w);
       // Inject once the wave is well under way.
@@ -620,15 +662,24 @@ async function main(): Promise<void> {
     }
     await verify(stack, 'end');
   } finally {
+    process.off('SIGINT', interrupted);
+    process.off('SIGTERM', interrupted);
     writeReport(startedAt, Date.now() - startedAt.getTime());
     await stack.stop();
   }
-  const final = checkResults.at(-1);
-  const failed = final ? Object.values(final.results).some((p) => p.length) : true;
-  process.exit(failed ? 1 : 0);
+  const failures = checkResults.at(-1)?.results ?? {};
+  // The servers' data and logs are kept when something failed, to look into.
+  if (Object.values(failures).some((p) => p.length) || journeys.some((j) => j.outcome !== 'done')) log(`data and logs kept in ${stack.dataDir}`);
+  else fs.rmSync(stack.dataDir, { recursive: true, force: true });
+  return { failures, faults: faultsRun, journeys };
 }
 
-main().catch((err: unknown) => {
-  console.error('chaos:', err);
-  process.exit(2);
-});
+if (require.main === module) {
+  runChaos(optionsFromEnv()).then(
+    (outcome) => process.exit(Object.values(outcome.failures).some((p) => p.length) ? 1 : 0),
+    (err: unknown) => {
+      console.error('chaos:', err);
+      process.exit(2);
+    },
+  );
+}
