@@ -561,7 +561,7 @@ function versions(): string {
   };
   const cpus = os.cpus();
   return [
-    `- Machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}`,
+    `- Machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, ${os.type()} ${os.release()}; load average at the end ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} (1/5/15 min; other work on the machine counts too)`,
     `- Node ${process.version}; Temporal CLI: ${version(tools.temporal, ['--version'])}; FerretDB: ${ferretVersion()} (SQLite)`,
   ].join('\n');
 }
