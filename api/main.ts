@@ -29,6 +29,7 @@ async function main(): Promise<void> {
     settings: { supplementRule: config.SUPPLEMENT_RULE, classOneProvinces: config.CLASS_ONE_PROVINCES },
     trackRateLimitPerMinute: config.TRACK_RATE_LIMIT_PER_MINUTE,
     deadlines: { readMs: config.API_READ_DEADLINE_MS, writeMs: config.API_WRITE_DEADLINE_MS },
+    registrationTimeoutMs: config.API_REGISTRATION_WAIT_MS,
     metrics,
   });
   const server = app.listen(config.PORT, config.HOST, () => log.info(`api: listening on http://${config.HOST}:${config.PORT}`));

@@ -37,6 +37,9 @@ interface RouteDoc {
   linksByCode?: string[];
 }
 
+/** POST /v1/dossiers' 202: started, registration pending. */
+const registrationPending = z.object({ code: z.string(), status: z.literal('registration_pending'), detail: z.string() });
+
 const all = [...ROLES];
 const listLimit = `limit: 1 to ${MAX_LIST_LIMIT}, default 100.`;
 const BODY = [400, 413, 415];
@@ -45,7 +48,11 @@ export const ROUTES: RouteDoc[] = [
   {
     method: 'post', path: '/v1/dossiers', operationId: 'submitDossier', tag: 'Dossiers', roles: ['portal', 'admin'], body: submissionSchema,
     summary: 'Submit a dossier (starts its workflow): 201 new, 200 same payload again, 409 other payload',
-    ok: { 201: { description: 'Created: the registered dossier', schema: R.dossierViewResponse }, 200: { description: 'The same code and payload again: the dossier as it stands', schema: R.dossierViewResponse } },
+    ok: {
+      201: { description: 'Created: the registered dossier', schema: R.dossierViewResponse },
+      200: { description: 'The same code and payload again: the dossier as it stands', schema: R.dossierViewResponse },
+      202: { description: 'Accepted, not registered yet (no worker took it in time): Location names the dossier; the same request again returns it once registered', schema: registrationPending },
+    },
     errors: [...BODY, 409],
     example: {
       code: 'H40.22-220118-0001',

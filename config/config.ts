@@ -68,6 +68,9 @@ export const configSchema = z.object({
   /** Milliseconds a write may take before the answer is a 503 with Retry-After; above API_REGISTRATION_WAIT_MS. */
   API_WRITE_DEADLINE_MS: z.coerce.number().int().min(1000).max(600000).default(15000),
 
+  /** Milliseconds a submission waits for its registration before the answer is 202 Accepted (below API_WRITE_DEADLINE_MS). */
+  API_REGISTRATION_WAIT_MS: z.coerce.number().int().min(100).max(600000).default(8000),
+
   AUTH_JWT_SECRET: z.string().min(32, 'must be at least 32 characters'),
 
   PAYMENT_GATEWAY_URL: z.url().default('http://127.0.0.1:3100'),
@@ -122,6 +125,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const cfg = parsed.data;
   if (cfg.TEMPORAL_TLS_CERT_PATH && !cfg.TEMPORAL_TLS_KEY_PATH) {
     throw new ConfigError('configuration: TEMPORAL_TLS_KEY_PATH is required with TEMPORAL_TLS_CERT_PATH');
+  }
+  if (cfg.API_REGISTRATION_WAIT_MS >= cfg.API_WRITE_DEADLINE_MS) {
+    throw new ConfigError('configuration: API_REGISTRATION_WAIT_MS must be below API_WRITE_DEADLINE_MS');
   }
   if (cfg.WORKER_ACTIVITY_POLLERS > cfg.WORKER_MAX_CONCURRENT_ACTIVITIES) {
     throw new ConfigError('configuration: WORKER_ACTIVITY_POLLERS must not exceed WORKER_MAX_CONCURRENT_ACTIVITIES');

@@ -25,7 +25,8 @@ import {
 } from '../../workflows/messages';
 import { requireRole, type Principal } from '../auth';
 import { canSee, viewFor } from '../masking';
-import { Problem, parseOr400 } from '../problem';
+import { requestDeadline, remainingMs } from '../deadline';
+import { Problem, RETRY_AFTER_SECONDS, parseOr400 } from '../problem';
 import { dossierCode, eventSchema, intParam, localDate, submissionSchema } from '../schemas';
 import type { DossierPageBody } from '../response-schemas';
 
@@ -57,7 +58,7 @@ function principal(req: Request): Principal {
 
 export function dossierRoutes(deps: DossierRoutesDeps): Router {
   const router = Router();
-  const registrationTimeoutMs = deps.registrationTimeoutMs ?? 10_000;
+  const registrationTimeoutMs = deps.registrationTimeoutMs ?? 8_000;
 
   /**
    * The read model, or, for a dossier registered a moment ago whose projection has not
@@ -100,6 +101,7 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     const submission: Submission = { ...body, submittedAt: body.submittedAt ?? formatInstant(now) } as Submission;
     const workflowId = dossierWorkflowId(body.code);
     let created = true;
+    const handle = deps.temporal.workflow.getHandle(workflowId);
     try {
       await deps.temporal.workflow.start('dossierWorkflow', {
         taskQueue: deps.taskQueue,
@@ -114,29 +116,59 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
         ],
       });
     } catch (err) {
-      if (!(err instanceof WorkflowExecutionAlreadyStartedError)) throw err;
-      const described = await deps.temporal.workflow.getHandle(workflowId).describe();
-      if (described.memo?.payloadHash !== payloadHash) {
-        throw new Problem(409, 'duplicate-code', 'Code already used', `A different dossier was already submitted with code ${body.code}`);
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const described = await handle.describe();
+        if (described.memo?.payloadHash !== payloadHash) {
+          throw new Problem(409, 'duplicate-code', 'Code already used', `A different dossier was already submitted with code ${body.code}`);
+        }
+        created = false;
+      } else {
+        // A 503 must mean nothing happened: a start that failed on its way may still have reached Temporal.
+        const started = await handle.describe().then(
+          (d) => (d.memo?.payloadHash === payloadHash ? true : null),
+          (e: unknown) => (e instanceof WorkflowNotFoundError ? false : null),
+        );
+        if (started === false) throw Problem.unavailable('Temporal did not take the submission; nothing was changed');
+        if (started === null) {
+          throw Problem.unavailable('Temporal did not answer, so whether the submission was taken is not known; send the same request again (it is safe) to learn');
+        }
       }
-      created = false;
     }
     const view = await registeredView(workflowId, body.code);
+    if (!view) {
+      // Started but not registered yet (no worker free): accepted, and the same request again returns the dossier.
+      res
+        .status(202)
+        .location(`/v1/dossiers/${encodeURIComponent(body.code)}`)
+        .setHeader('retry-after', String(RETRY_AFTER_SECONDS));
+      return res.json({
+        code: body.code,
+        status: 'registration_pending',
+        detail: 'The dossier was accepted and is registered as soon as a worker takes it; send the same request again, or GET the Location, for the dossier',
+      });
+    }
     res.status(created ? 201 : 200).json(viewFor(principal(req), view));
   });
 
-  /** The registered dossier: from the workflow, or from the read model if the workflow has finished. */
-  async function registeredView(workflowId: string, code: string): Promise<DossierView> {
+  /**
+   * The registered dossier: from the workflow, or from the read model if the
+   * workflow has finished; null when it is not registered within the wait.
+   */
+  async function registeredView(workflowId: string, code: string): Promise<DossierView | null> {
     const handle = deps.temporal.workflow.getHandle(workflowId);
-    // The update call ends with the wait: left running, it would retry on a closed connection.
+    // The update call ends with the wait (or the request's deadline): left running, it would retry on a closed connection.
     const abandon = new AbortController();
+    const deadline = requestDeadline();
+    const signal = deadline ? AbortSignal.any([abandon.signal, deadline.signal]) : abandon.signal;
+    const waitMs = Math.min(registrationTimeoutMs, remainingMs());
     try {
-      return await withTimeout(deps.temporal.withAbortSignal(abandon.signal, () => handle.executeUpdate(registeredUpdate)), registrationTimeoutMs);
+      return await withTimeout(deps.temporal.withAbortSignal(signal, () => handle.executeUpdate(registeredUpdate)), waitMs);
     } catch (err) {
-      const doc = await findDossier(deps.db, code);
+      const doc = await findDossier(deps.db, code).catch(() => null);
       if (doc) return doc.view;
-      if (err instanceof TimeoutError) throw Problem.unavailable('The dossier was accepted but no worker registered it in time; retry the same request');
-      throw err;
+      // The workflow refused to register: say so. Anything else leaves it started and pending.
+      if (err instanceof WorkflowUpdateFailedError) throw err;
+      return null;
     } finally {
       abandon.abort();
     }

@@ -31,7 +31,7 @@ export class System {
     readonly temporal: Client,
     readonly connection: Connection,
     readonly nativeConnection: NativeConnection,
-    readonly worker: Worker,
+    public worker: Worker,
     readonly db: Db,
     readonly mongo: MongoClient,
     readonly gateway: PaymentSandbox,
@@ -64,7 +64,7 @@ export class System {
     const gateway = await startPaymentSandbox({ slowMs: 200 });
     const taskQueue = `it-${randomUUID()}`;
     const nativeConnection = await NativeConnection.connect({ address });
-    const worker = await createDossierWorker({
+    const newWorker = () => createDossierWorker({
       connection: nativeConnection,
       namespace: 'default',
       taskQueue,
@@ -73,6 +73,7 @@ export class System {
       workflowBundle: { codePath: process.env.TEST_WORKFLOW_BUNDLE! },
       capacity: { shutdownGraceMs: 200, ...opts.capacity },
     });
+    const worker = await newWorker();
     const connection = await Connection.connect({ address: opts.apiTemporalAddress ?? address });
     const metrics = new ApiMetrics();
     const temporal = new Client({ connection, namespace: 'default', interceptors: { workflow: [metrics.temporalInterceptor()] } });
@@ -94,6 +95,7 @@ export class System {
     const countsWorkflowId = `compliance-counts-${taskQueue}`;
     const system = new System(`http://127.0.0.1:${port}`, server, temporal, connection, nativeConnection, worker, db, mongo, gateway, countsWorkflowId);
     system.runPromise = worker.run();
+    system.newWorker = newWorker;
     // As the worker process does: the compliance counts' aggregator, passing often so tests wait little.
     await ensureCountsAggregator(temporal, { workflowId: countsWorkflowId, taskQueue, passIntervalMs: 100 });
     return system;
@@ -110,6 +112,15 @@ export class System {
     await this.nativeConnection.close();
     await this.gateway.close();
     await this.mongo.close();
+  }
+
+  private newWorker!: () => Promise<Worker>;
+
+  /** Starts a new worker on the same task queue (after `stopWorker`). */
+  async restartWorker(): Promise<void> {
+    await this.stopWorker();
+    this.worker = await this.newWorker();
+    this.runPromise = this.worker.run();
   }
 
   /** Stops the worker (if it still runs) and settles when it has stopped, rejecting as its run did. */
