@@ -11,6 +11,7 @@
  */
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
+import type { Client } from '@temporalio/client';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Db } from 'mongodb';
 import { boundedDb } from '../store/bounded-db';
@@ -102,4 +103,14 @@ export function attemptBoundDb(db: Db): Db {
     const attempt = currentAttempt();
     return attempt && { ...attempt, abandoned: () => abandonedError(attempt) };
   });
+}
+
+/**
+ * A Temporal client call that ends with the running attempt, as its read-model
+ * calls do: an abandoned attempt's query or start stops (and stops retrying)
+ * instead of running on after the worker has let the attempt go.
+ */
+export function withinAttempt<R>(client: Client, call: () => Promise<R>): Promise<R> {
+  const attempt = currentAttempt();
+  return attempt ? client.withAbortSignal(attempt.signal, call) : call();
 }

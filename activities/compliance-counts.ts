@@ -6,6 +6,7 @@ import type * as workflows from '../workflows';
 import type { ComplianceCountsInput } from '../workflows/compliance';
 import { countedRecords } from '../store/compliance';
 import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, PASS_BATCH, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
+import { withinAttempt } from './attempt';
 
 export interface CountsRunInput {
   /** How long this run keeps passing before it returns (the workflow then continues as new). */
@@ -64,7 +65,8 @@ export function createComplianceCountsActivities(deps: {
     /** Idempotent: one request per id; the aggregator serves it at its next pass. */
     async requestComplianceCountsVerification(input: { requestId: string; reason: string }): Promise<void> {
       await requestCountsVerification(deps.db, input.reason, input.requestId);
-      if (deps.temporal && deps.aggregator) await ensureCountsAggregator(deps.temporal, deps.aggregator);
+      const { temporal, aggregator } = deps;
+      if (temporal && aggregator) await withinAttempt(temporal, () => ensureCountsAggregator(temporal, aggregator));
     },
 
     async maintainComplianceCounts(input: CountsRunInput): Promise<CountsRunResult> {

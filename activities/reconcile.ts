@@ -2,6 +2,7 @@ import { heartbeat, log } from '@temporalio/activity';
 import { WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
+import { withinAttempt } from './attempt';
 import { reconcileBatch, type BatchResult, type ViewSource } from '../store/reconcile';
 import { dossierViewQuery, dossierWorkflowId } from '../workflows/messages';
 
@@ -10,7 +11,7 @@ export function temporalViewSource(client: Client): ViewSource {
   return {
     async view(code) {
       try {
-        return await client.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery);
+        return await withinAttempt(client, () => client.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery));
       } catch (err) {
         if (err instanceof WorkflowNotFoundError) return null;
         throw err;
