@@ -39,6 +39,7 @@ import { startPaymentSandbox } from '../sandbox/payment-gateway';
 import { REPO_ROOT, startFerretDB, startTemporalDevServer, toolPaths, type RunningServer } from '../scripts/servers';
 import { COUNTS_COLLECTIONS, countsReady, requestCountsVerification } from '../store/compliance-counts';
 import { COLLECTIONS, ensureIndexes } from '../store/db';
+import { homeSubmission } from '../reference-data/example-submissions';
 import { ReferenceData } from '../store/reference-data';
 import { createDossierWorker } from '../workers/worker';
 
@@ -59,7 +60,6 @@ const SECRET = 'bench-scale-secret-of-at-least-32-characters';
 const DAY = 86_400_000;
 const REQUEST_TIMEOUT_MS = 30_000;
 const AGENCIES = ['HL-TNMT', 'HL-UBND', 'QN-STP', 'CP-UBND', ...Array.from({ length: 36 }, (_, i) => `HL-P${String(i + 1).padStart(2, '0')}`)];
-const HOME = { line: 'Số 5, khu 3', ward: 'Hồng Gai', district: 'Hạ Long', province: 'Quảng Ninh' };
 
 const log = (m: string) => console.log(`bench:scale ${new Date().toISOString().slice(11, 19)} ${m}`);
 
@@ -181,16 +181,7 @@ async function expectStatus(p: Promise<{ status: number; body: Document }>, stat
 }
 
 let codeSeq = 0;
-const homeSubmission = () => ({
-  code: `BS-${process.pid}-${++codeSeq}`,
-  procedureCode: '1.001234',
-  agencyId: 'HL-TNMT',
-  applicant: { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', phone: '0912345678' },
-  services: { collect: true, deliver: true },
-  pickupAddress: HOME,
-  delivery: { method: 'home', address: HOME },
-  payment: { method: 'prepaid', reference: 'PAY-123' },
-});
+const nextHomeSubmission = () => homeSubmission(`BS-${process.pid}-${++codeSeq}`);
 const counterSubmission = () => ({
   code: `BS-${process.pid}-${++codeSeq}`,
   procedureCode: '2.000720',
@@ -210,7 +201,7 @@ const SEEDED = [COLLECTIONS.dossiers, COLLECTIONS.deadlines, COLLECTIONS.courier
 async function makeTemplates(s: System): Promise<Template[]> {
   const portal = token('portal');
   const agency = token('agency', { agencyId: 'HL-UBND' });
-  const home = homeSubmission();
+  const home = nextHomeSubmission();
   await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, home), 201, 'template submission');
   const processing = counterSubmission();
   await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, processing), 201, 'template submission');
@@ -341,7 +332,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
     const counter: string[] = [];
     const lags: number[] = [];
     await row('POST /v1/dossiers (201, first projection written)', async (i) => {
-      const body = i % 2 === 0 ? counterSubmission() : homeSubmission();
+      const body = i % 2 === 0 ? counterSubmission() : nextHomeSubmission();
       const view = await expectStatus(call(s.base, 'POST', '/v1/dossiers', portal, body), 201, 'submission');
       if (i % 2 === 0) counter.push(body.code);
       else {

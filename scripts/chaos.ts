@@ -34,6 +34,7 @@ import { MongoClient, type Db } from 'mongodb';
 import { signToken } from '../api/auth';
 import type { DossierView } from '../domain/dossier';
 import type { Submission } from '../domain/types';
+import { homeSubmission } from '../reference-data/example-submissions';
 import { startPaymentSandbox, type PaymentSandbox } from '../sandbox/payment-gateway';
 import { scanSummary } from '../store/compliance';
 import { COLLECTIONS } from '../store/db';
@@ -86,7 +87,6 @@ const stepTimeoutMs = () => Math.max(180_000, opts.pauseMs * 3);
 const REQUEST_TIMEOUT_MS = 30_000;
 const SECRET = 'chaos-run-secret-of-at-least-32-characters';
 const SUBMITTED_AT = '2026-01-05T09:15:00+07:00';
-const HOME = { line: 'Số 5, khu 3', ward: 'Hồng Gai', district: 'Hạ Long', province: 'Quảng Ninh' };
 const SELF = { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', relationship: 'self' as const };
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -160,17 +160,7 @@ let serial = 0;
 function newSubmission(pathName: PathName): Submission {
   serial += 1;
   const code = `CH-${t0.toString(36)}-${serial}`;
-  const base: Submission = {
-    code,
-    procedureCode: '1.001234',
-    agencyId: 'HL-TNMT',
-    applicant: { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', phone: '0912345678' },
-    services: { collect: true, deliver: true },
-    pickupAddress: HOME,
-    delivery: { method: 'home', address: HOME },
-    payment: { method: 'prepaid', reference: `PAY-${code}` },
-    submittedAt: SUBMITTED_AT,
-  };
+  const base: Submission = { ...homeSubmission(code), payment: { method: 'prepaid', reference: `PAY-${code}` }, submittedAt: SUBMITTED_AT };
   if (pathName === 'electronic-counter-cash') {
     return { ...base, procedureCode: '2.000720', agencyId: 'HL-UBND', services: { collect: false, deliver: true }, pickupAddress: undefined, delivery: { method: 'counter' }, payment: { method: 'cash' } };
   }

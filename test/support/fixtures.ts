@@ -1,4 +1,5 @@
 import type { Submission } from '../../domain/types';
+import { HA_LONG_HOME, homeSubmission } from '../../reference-data/example-submissions';
 
 let counter = 0;
 
@@ -8,19 +9,12 @@ export function uniqueCode(prefix = 'T'): string {
   return `${prefix}-${process.pid}-${Date.now().toString(36)}-${counter}`;
 }
 
-export const HA_LONG_HOME = { line: 'Số 5, khu 3', ward: 'Hồng Gai', district: 'Hạ Long', province: 'Quảng Ninh' };
+export { HA_LONG_HOME };
 
 /** Land-use change registration at the Hạ Long branch, picked up and delivered at home, prepaid. */
 export function submission(overrides: Partial<Submission> = {}): Submission {
   return {
-    code: uniqueCode(),
-    procedureCode: '1.001234',
-    agencyId: 'HL-TNMT',
-    applicant: { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', phone: '0912345678' },
-    services: { collect: true, deliver: true },
-    pickupAddress: HA_LONG_HOME,
-    delivery: { method: 'home', address: HA_LONG_HOME },
-    payment: { method: 'prepaid', reference: 'PAY-123' },
+    ...homeSubmission(uniqueCode()),
     submittedAt: '2026-01-05T09:15:00+07:00',
     ...overrides,
   };
