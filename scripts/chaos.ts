@@ -183,7 +183,7 @@ async function submit(pathName: PathName): Promise<Submission> {
         acknowledged.add(sub.code);
         return sub;
       }
-      // Abandoned (to check it left nothing) up to a bound: while 503s do leave work behind, each abandoned code adds load.
+      // Abandoned (to check it left nothing) up to a bound, so a long outage does not multiply the codes to check.
       if (res.status === 503 && refused.size < MAX_ABANDONED) {
         refused.add(sub.code);
         break;

@@ -1,5 +1,5 @@
 import type { DossierState } from '../../domain/dossier';
-import type { applySystem, Effect } from '../../domain/lifecycle';
+import { applySystem, type Context, type Effect } from '../../domain/lifecycle';
 
 type Outcome = Parameters<typeof applySystem>[1];
 
@@ -21,4 +21,19 @@ export function workerOutcome(state: DossierState, e: Effect): Outcome | null {
     default:
       return null;
   }
+}
+
+/** Plays the effects as a worker would (at the context's time), feeding their outcomes back; the state after them. */
+export function settle(state: DossierState, effects: Effect[], ctx: Context): DossierState {
+  const queue = [...effects];
+  let s = state;
+  while (queue.length) {
+    const outcome = workerOutcome(s, queue.shift()!);
+    if (outcome) {
+      const r = applySystem(s, outcome, ctx);
+      s = r.state;
+      queue.push(...r.effects);
+    }
+  }
+  return s;
 }

@@ -9,11 +9,11 @@ import fc from 'fast-check';
 import { WorkingCalendar, formatInstant, parseInstant } from '../../domain/calendar';
 import type { DossierSettings, DossierState, DossierView } from '../../domain/dossier';
 import type { DossierEvent, EventCommand } from '../../domain/events';
-import { applySystem, decide, nextAlarmAt, register, tick, toView, type Context, type Effect } from '../../domain/lifecycle';
+import { decide, nextAlarmAt, register, tick, toView, type Context } from '../../domain/lifecycle';
 import type { Submission } from '../../domain/types';
 import * as ref from '../../reference-data';
 import { summarize, type SummaryRecord } from '../../store/tally';
-import { workerOutcome } from '../support/effects';
+import { settle } from '../support/effects';
 import { HA_LONG_HOME, submission } from '../support/fixtures';
 
 const calendar = new WorkingCalendar(ref.calendars);
@@ -27,20 +27,6 @@ const SELF = { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', relati
 const t = (local: string) => `2026-01-${local}:00+07:00`; // t('05T10:00') = 2026-01-05T10:00:00+07:00
 const ms = (local: string) => parseInstant(t(local));
 
-/** Plays the side effects as a worker would (at `now`), feeding their outcomes back. */
-function settle(state: DossierState, effects: Effect[], ctx: Context): DossierState {
-  const queue = [...effects];
-  let s = state;
-  while (queue.length) {
-    const outcome = workerOutcome(s, queue.shift()!);
-    if (outcome) {
-      const r = applySystem(s, outcome, ctx);
-      s = r.state;
-      queue.push(...r.effects);
-    }
-  }
-  return s;
-}
 
 /** A dossier driven by hand: the clock moves only forward, timers fire on the way. */
 class Dossier {

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { WorkingCalendar, formatInstant, parseInstant } from '../../domain/calendar';
 import { TERMINAL_STATUSES, type DossierState } from '../../domain/dossier';
 import type { DossierEvent, EventCommand } from '../../domain/events';
-import { applySystem, decide, feesView, nextAlarmAt, register, tick, type Context, type Effect } from '../../domain/lifecycle';
+import { decide, feesView, nextAlarmAt, register, tick } from '../../domain/lifecycle';
 import * as ref from '../../reference-data';
-import { workerOutcome } from '../support/effects';
+import { settle } from '../support/effects';
 import { submission } from '../support/fixtures';
 
 const calendar = new WorkingCalendar(ref.calendars);
@@ -21,20 +21,6 @@ const actors: Record<string, EventCommand['actor']> = {
 };
 const recipient = { fullName: 'Nguyễn Văn Hoàn', idNumber: '022080001234', relationship: 'self' as const };
 
-/** Plays the side effects as a worker would, feeding their outcomes back. */
-function settle(state: DossierState, effects: Effect[], ctx: Context): DossierState {
-  const queue = [...effects];
-  let s = state;
-  while (queue.length) {
-    const outcome = workerOutcome(s, queue.shift()!);
-    if (outcome) {
-      const r = applySystem(s, outcome, ctx);
-      s = r.state;
-      queue.push(...r.effects);
-    }
-  }
-  return s;
-}
 
 function start(overrides = {}, at = START): DossierState {
   const ctx = { now: at, calendar };
