@@ -62,6 +62,8 @@ export const configSchema = z.object({
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600000).default(10000),
   /** Milliseconds after the grace before the worker gives up on what did not stop and exits anyway. */
   WORKER_SHUTDOWN_FORCE_MS: z.coerce.number().int().min(0).max(600000).default(5000),
+  /** A workflow bundle built beforehand (npm start builds one under data/); unset, the worker bundles the code itself. */
+  WORKFLOW_BUNDLE_PATH: z.string().min(1).optional(),
 
   /** Milliseconds a read (and /readyz) may take before the answer is a 503 with Retry-After. */
   API_READ_DEADLINE_MS: z.coerce.number().int().min(500).max(600000).default(4000),

@@ -12,6 +12,15 @@
  *
  * Then the reference data is seeded (scripts/seed.ts), and the worker and the API
  * run as child processes; once GET /readyz answers 200 a banner says where things are.
+ * START_WORKERS and START_APIS (default 1 each) run more of them: the APIs on
+ * PORT, PORT+1, …, the workers on the same task queue (scale-out, as
+ * `npm run chaos -- --scale-out` exercises).
+ *
+ * The workflow code is bundled once, here, into data/workflow-bundle.js
+ * (WORKFLOW_BUNDLE_PATH to put it elsewhere) while the servers start, and every
+ * worker loads it: a worker started again after a crash polls within seconds
+ * instead of bundling for 8–20 s first. It is built again before a worker
+ * starts when a source it was built from changed.
  *
  * Supervision: once ready, a part that dies on its own (a crash, a kill -9) is
  * started again, after 1 s, doubling up to 30 s while it keeps dying, back to
@@ -35,6 +44,7 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
+import { ensureWorkflowBundle } from '../workers/workflow-bundle';
 import { cmdlineOf, isOurs, portHolders, readChildren, stopGroup, writeChildren, type ChildRecord } from './children';
 import {
   PortInUseError,
@@ -237,6 +247,24 @@ function spawnTs(name: string, file: string, env: NodeJS.ProcessEnv, logFile = f
   return spawnManaged(name, process.execPath, ['--import', 'tsx', file], { env, logFile, detached: true });
 }
 
+/** Builds the workflow bundle when a source changed; the worker bundles itself if that fails. */
+async function buildBundle(file: string): Promise<void> {
+  const began = Date.now();
+  try {
+    if ((await ensureWorkflowBundle(file)) === 'built') say(`bundled the workflow code into ${rel(file)} (${((Date.now() - began) / 1000).toFixed(1)} s)`);
+  } catch (err) {
+    say(`cannot bundle the workflow code (${firstLine(err)}); the worker bundles it itself`);
+  }
+}
+
+function countFromEnv(variable: string): number {
+  const raw = process.env[variable];
+  if (!raw) return 1;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1 || n > 16) throw new StartError(`${variable} must be a whole number from 1 to 16, not '${raw}'`);
+  return n;
+}
+
 const hidePassword = (uri: string) => uri.replace(/\/\/([^:/@]+):[^@/]*@/, '//$1:***@');
 
 async function main(): Promise<void> {
@@ -252,6 +280,13 @@ async function main(): Promise<void> {
   const uiPort = portFromEnv('TEMPORAL_UI_PORT', 8233);
   const ferretPort = portFromEnv('FERRETDB_PORT', 27017);
   const gatewayPort = portFromEnv('PAYMENT_GATEWAY_PORT', 3100);
+  const workerCount = countFromEnv('START_WORKERS');
+  const apiCount = countFromEnv('START_APIS');
+  env.WORKFLOW_BUNDLE_PATH = path.resolve(env.WORKFLOW_BUNDLE_PATH ?? path.join(DATA, 'workflow-bundle.js'));
+  const bundle = env.WORKFLOW_BUNDLE_PATH;
+  // Started now, beside the servers; awaited before the first worker starts.
+  const bundling = buildBundle(bundle);
+  void bundling.catch(() => undefined);
   if (embedTemporal) env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
   if (embedMongo) env.MONGODB_URI = `mongodb://127.0.0.1:${ferretPort}`;
   if (embedGateway) env.PAYMENT_GATEWAY_URL = `http://127.0.0.1:${gatewayPort}`;
@@ -270,7 +305,8 @@ async function main(): Promise<void> {
   }
   if (embedMongo) ports.push({ port: ferretPort, host: '127.0.0.1', variable: 'FERRETDB_PORT' });
   if (embedGateway) ports.push({ port: gatewayPort, host: '127.0.0.1', variable: 'PAYMENT_GATEWAY_PORT' });
-  ports.push({ port: cfg.PORT, host: cfg.HOST, variable: 'PORT' });
+  const apiPorts = Array.from({ length: apiCount }, (_, i) => cfg.PORT + i);
+  for (const port of apiPorts) ports.push({ port, host: cfg.HOST, variable: apiCount > 1 ? 'PORT (or START_APIS)' : 'PORT' });
   const portInUse = (port: number) => {
     const holders = portHolders(port);
     const who = holders.length
@@ -328,13 +364,37 @@ async function main(): Promise<void> {
     say('scripts/seed.ts does not exist yet: skipping the reference data');
   }
 
-  say('starting the worker and the API…');
-  const workerLog = freshLog('worker');
-  const apiLog = freshLog('api');
-  const worker = new Part('worker', 'app', [], () => Promise.resolve(spawnTs('worker', 'workers/main.ts', env, workerLog)));
-  const api = new Part('api', 'app', [cfg.PORT], () => Promise.resolve(spawnTs('api', 'api/main.ts', env, apiLog)));
-  apps.push(api, worker);
-  await Promise.all([worker.start(), api.start()]);
+  say(workerCount + apiCount > 2 ? `starting ${workerCount} workers and ${apiCount} APIs…` : 'starting the worker and the API…');
+  await bundling;
+  // The first of each is 'worker' and 'api'; more are 'worker-2', 'api-2', …
+  const nth = (role: string, i: number) => (i === 0 ? role : `${role}-${i + 1}`);
+  const workers = Array.from({ length: workerCount }, (_, i) => {
+    const name = nth('worker', i);
+    const logFile = freshLog(name);
+    return new Part(name, 'app', [], async () => {
+      await buildBundle(bundle);
+      return spawnTs(name, 'workers/main.ts', env, logFile);
+    });
+  });
+  const apis = apiPorts.map((port, i) => {
+    const name = nth('api', i);
+    const logFile = freshLog(name);
+    return new Part(name, 'app', [port], () => Promise.resolve(spawnTs(name, 'api/main.ts', { ...env, PORT: String(port) }, logFile)));
+  });
+  const apiLog = path.join(LOGS, 'api.log');
+  const api = apis[0]!;
+  apps.push(...apis, ...workers);
+  await Promise.all(apis.map((a) => a.start()));
+  // One worker first: it alone creates the read model's indexes, which FerretDB 1.x cannot take from two processes at once.
+  await workers[0]!.start();
+  if (workers.length > 1) {
+    const workerLog = path.join(LOGS, 'worker.log');
+    const polling = () => fs.readFileSync(workerLog, 'utf8').includes('worker: polling task queue');
+    const until = Date.now() + READY_TIMEOUT_MS;
+    while (!polling() && workers[0]!.current && Date.now() < until) await sleep(250);
+    if (!polling()) throw new StartError(`the first worker did not start polling (log: ${rel(workerLog)})`);
+    await Promise.all(workers.slice(1).map((w) => w.start()));
+  }
   const apiHost = ['0.0.0.0', '::'].includes(cfg.HOST) ? '127.0.0.1' : cfg.HOST;
   const readyz = `http://${apiHost.includes(':') ? `[${apiHost}]` : apiHost}:${cfg.PORT}/readyz`;
   const deadline = Date.now() + READY_TIMEOUT_MS;
@@ -344,6 +404,15 @@ async function main(): Promise<void> {
     if (Date.now() > deadline) throw new StartError(`the API (GET ${readyz}) was not ready within ${READY_TIMEOUT_MS / 1000} s (log: ${rel(apiLog)})`);
     await sleep(250);
   }
+
+  // The other APIs are ready once they listen: they share the dependencies the first one checked.
+  for (const other of apis.slice(1)) {
+    const port = other.ports[0]!;
+    while (!(await canConnect(port, apiHost))) {
+      if (!other.current || Date.now() > deadline) throw new StartError(`the API on port ${port} did not start (log: ${rel(path.join(LOGS, `${other.role}.log`))})`);
+      await sleep(250);
+    }
+  }
   ready = true;
 
   const apiUrl = `http://localhost:${cfg.PORT}`;
@@ -352,7 +421,7 @@ async function main(): Promise<void> {
     [
       '',
       'start: ready — Ctrl-C stops everything',
-      `  API          ${apiUrl}`,
+      `  API          ${apiUrl}${apiPorts.length > 1 ? ` (and ports ${apiPorts.slice(1).join(', ')})` : ''}`,
       `  API docs     ${apiUrl}/docs`,
       `  Temporal     ${temporal}`,
       `  MongoDB      ${hidePassword(env.MONGODB_URI!)} (database ${cfg.MONGODB_DB})`,

@@ -1,7 +1,8 @@
 /**
  * `npm start`'s supervisor (scripts/start.ts) as operators run it, with its own
- * servers on free ports and its data in a temporary folder: a worker or API
- * killed with SIGKILL is started again while the servers stay up; a killed
+ * servers on free ports and its data in a temporary folder: the workflow code
+ * is bundled once into the data folder, so a worker or API killed with SIGKILL
+ * is started again (the worker on that bundle) while the servers stay up; a killed
  * supervisor takes the worker and API with it, and the next start stops the
  * servers it left and comes up on the same data.
  */
@@ -104,6 +105,8 @@ afterAll(async () => {
 test('a killed worker or API is started again; a killed supervisor is cleaned up by the next start', async () => {
   const first = startSupervisor();
   await ready(first);
+  expect(first.output()).toMatch(/bundled the workflow code into .*workflow-bundle\.js/);
+  expect(fs.existsSync(path.join(dataDir, 'workflow-bundle.js'))).toBe(true);
   const servers = ['ferretdb', 'temporal', 'payment-gateway'].map((role) => pidOf(children(), role)!);
   expect(servers.every((pid) => pid > 0 && isAlive(pid))).toBe(true);
 
@@ -116,6 +119,8 @@ test('a killed worker or API is started again; a killed supervisor is cleaned up
   const worker2 = await restarted(first, 'worker', worker);
   expect(first.output()).toMatch(/worker was killed by SIGKILL .* starting it again in 1 s/);
   await polls(2);
+  // On the supervisor's bundle: neither start of the worker bundled the code itself.
+  expect(workerLog()).not.toContain('bundling the code here');
   const sub = submission();
   const created = await submit(sub);
   expect(created.status).toBe(201);
@@ -137,6 +142,8 @@ test('a killed worker or API is started again; a killed supervisor is cleaned up
   // The next start stops what was left and comes up on the same data.
   const second = startSupervisor();
   await ready(second);
+  // The sources did not change: the bundle of the first start is used again.
+  expect(second.output()).not.toContain('bundled the workflow code');
   expect(second.output()).toContain('stopping what an earlier start left running: ferretdb');
   expect(servers.some(isAlive)).toBe(false);
   const again = await submit(sub);
