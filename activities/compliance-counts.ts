@@ -49,7 +49,7 @@ export async function ensureCountsAggregator(client: Client, s: CountsAggregator
 }
 
 /**
- * The compliance counts' single writer (store/compliance-counts.ts), as one
+ * The compliance counts' single writer (store/compliance-counts/), as one
  * long activity: it loads the members, verifies them against the deadline
  * records when they were never built or when asked to, then applies change
  * records every `passIntervalMs`, heartbeating, until `runForMs` is up.

@@ -8,7 +8,7 @@
  *   groupBy=day) with three strategies: `scan` (store/compliance.ts's
  *   scanSummary, what the summary does before the counts are built),
  *   `aggregate` ($match + $group $sum in FerretDB) and `counts`
- *   (store/compliance-counts.ts, what the summary reads once built);
+ *   (store/compliance-counts/, what the summary reads once built);
  * - the overdue list (limit 100), what FerretDB's explain says, where the
  *   time goes (scan vs fetch), the write path, and the counts' exactness
  *   under duplicates, stale versions and a crashed aggregator pass.
@@ -27,9 +27,10 @@ import { MongoClient, type Db, type Document } from 'mongodb';
 import { deadlineItem } from '../api/compliance-export';
 import { REPO_ROOT, startFerretDB, toolPaths } from '../scripts/servers';
 import { GROUP_FIELD, scanAtRisk, scanOverdue, scanSummary, summarize, type GroupBy, type Summary, type SummaryQuery } from '../store/compliance';
-import { CountsAggregator, countsAtRisk, countsOverdue, countsPathFor, countsSummary, monthsBetween, recordDeadlineChange, type CountedRecord, type ListedDeadline } from '../store/compliance-counts';
+import { CountsAggregator, COUNTS_COLLECTIONS, countsAtRisk, countsOverdue, countsPathFor, countsSummary, monthsBetween, countsTables, recordDeadlineChange, type CountedRecord, type ListedDeadline } from '../store/compliance-counts';
 import { COLLECTIONS, ensureIndexes } from '../store/db';
 import type { DeadlineDoc } from '../store/read-model';
+import { crashAfterDays, faultyDb } from '../test/support/faulty-db';
 import { batches, deadlines, NOW, rng, WINDOW } from './dataset';
 
 // ------------------------------------------------------------------ options
@@ -310,8 +311,10 @@ async function runSize(client: MongoClient, o: Options, size: number, log: (s: s
   const countsLists: { overdue?: ListedDeadline[]; atRisk?: ListedDeadline[] } = {};
   let partialCheck = '';
   if (o.strategies.includes('counts')) {
-    const agg = new CountsAggregator(db);
-    await agg.drop();
+    // Through a database a fault can be set on: the churn crashes this aggregator mid-pass.
+    const faults = faultyDb(db);
+    const agg = new CountsAggregator(faults.db);
+    await dropCounts(db);
     // The backfill from the seeded records themselves (in production it reads the deadlines collection).
     const rebuild = await timed(() => agg.verify(inBatches(take(deadlines(), size), 1000)));
     res.notes.push(`counts: built (${rebuild.value.daysWritten} day documents) from ${size.toLocaleString('en')} records in ${(rebuild.ms / 1000).toFixed(1)} s`);
@@ -338,7 +341,7 @@ async function runSize(client: MongoClient, o: Options, size: number, log: (s: s
     add('at-risk list, 24 h', 'counts (open table, one document per day)', a, a.last.length);
     countsLists.atRisk = a.last;
     // On a copy: the deadlines collection (and the other strategies) keep the seeded records.
-    if (o.churn > 0) await churn(o, db, agg, new Map(truth), res, log);
+    if (o.churn > 0) await churn(o, db, agg, faults, new Map(truth), res, log);
   }
 
   // The shipped path and the aggregate alternative.
@@ -459,7 +462,13 @@ async function explainAll(db: Db, res: SizeResult, someId: string, size: number)
  * versions out of order, deadlines moving to another due day, and an
  * aggregator that crashes mid-pass and restarts.
  */
-async function churn(o: Options, db: Db, agg: CountsAggregator, truth: Map<string, DeadlineDoc>, res: SizeResult, log: (s: string) => void): Promise<void> {
+/** Drops every counts table and the state, for a fresh build: the next verification builds them again. */
+async function dropCounts(db: Db): Promise<void> {
+  const names = [...(await countsTables(db)).map((t) => t.name), COUNTS_COLLECTIONS.overdue, COUNTS_COLLECTIONS.meta];
+  for (const name of names) await db.collection(name).drop().catch(() => undefined);
+}
+
+async function churn(o: Options, db: Db, agg: CountsAggregator, faults: ReturnType<typeof faultyDb>, truth: Map<string, DeadlineDoc>, res: SizeResult, log: (s: string) => void): Promise<void> {
   const r = rng(7);
   const ids = [...truth.keys()];
   const states: DeadlineDoc['state'][] = ['open', 'overdue', 'met_on_time', 'met_late'];
@@ -517,7 +526,8 @@ async function churn(o: Options, db: Db, agg: CountsAggregator, truth: Map<strin
     `${changes.length} change records (${n} deadlines changed, ${moved} moved to a later day, plus duplicates, stale and out-of-order versions) inserted by 8 concurrent writers in ${(insertMs / 1000).toFixed(1)} s; insert p50 ${percentile(lat, 50).toFixed(1)} ms, p95 ${percentile(lat, 95).toFixed(1)} ms`,
   );
   try {
-    await agg.pass({ limit: changes.length, crashAfterDays: 3 });
+    faults.failAt(crashAfterDays(3));
+    await agg.pass({ limit: changes.length });
   } catch (err) {
     res.churn.push(`first pass: ${(err as Error).message} (change records left pending)`);
   }
@@ -681,7 +691,7 @@ function report(o: Options, header: string[], results: SizeResult[], startedAt: 
     '  - `scan`: `scanSummary` of `store/compliance.ts`, what the summary does until the counts are built (find with a projection, tally in code);',
     '  - `aggregate`: `$match` + `$group` with `$sum` in FerretDB (processing records also grouped by the fields',
     '    Decision 766\'s outcome reads, as there is no `$cond`), then the same `summarize()`;',
-    '  - `counts`: `countsSummary` of `store/compliance-counts.ts`, what the summary reads once built: counts per due month',
+    '  - `counts`: `countsSummary` of `store/compliance-counts/`, what the summary reads once built: counts per due month',
     '    (whole month, day × stage, and per day), derived by a single aggregator from change records; the table used is named in each row. A window that is',
     '    not whole months (2026-03-02..2026-03-30) is measured too: it reads the month table less the excluded days;',
     '- the overdue list (limit 100) and the at-risk list (24 h from the dataset\'s "now"), from the records and from the counts\' list tables;',

@@ -3,7 +3,7 @@
  *
  * FerretDB 1.24 has no $cond/$facet and only $sum/$count accumulators, so the
  * scan fetches the projected fields it needs and aggregates in code
- * (`summarize`, pure, unit-tested); the counts (store/compliance-counts.ts)
+ * (`summarize`, pure, unit-tested); the counts (store/compliance-counts/)
  * tally the same way from pre-aggregated tables. Each group carries the legal figures
  * (judged on the committed `dueAt`) and Decision 766's index (judged on
  * `indexDueAt`, processing only).
@@ -20,7 +20,7 @@ export * from './tally';
 /**
  * The compliance summary: deadline records whose original `dueAt` falls in
  * [from, to] as local days. Read from the pre-aggregated counts once the
- * aggregator has built them (store/compliance-counts.ts), else by scanning
+ * aggregator has built them (store/compliance-counts/), else by scanning
  * the deadline records; both give the same figures.
  */
 export async function complianceSummary(db: Db, q: SummaryQuery): Promise<Summary> {
@@ -102,7 +102,7 @@ export interface OverdueQuery {
   limit: number;
 }
 
-/** Deadlines in state `overdue`, oldest `dueAt` first: from the counts once built (store/compliance-counts.ts), else from the records. */
+/** Deadlines in state `overdue`, oldest `dueAt` first: from the counts once built (store/compliance-counts/), else from the records. */
 export async function overdueDeadlines(db: Db, q: OverdueQuery): Promise<ListedDeadline[]> {
   return (await countsReady(db)) ? countsOverdue(db, q) : scanOverdue(db, q);
 }

@@ -57,7 +57,7 @@ const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) :
  * transactions: each document is replaced only by a newer version, so a
  * retried, replayed or out-of-order write never moves it backwards. Each
  * deadline write also records a change for the compliance counts
- * (store/compliance-counts.ts), which apply the same rule.
+ * (store/compliance-counts/), which apply the same rule.
  */
 export async function writeProjection(db: Db, view: DossierView): Promise<{ written: boolean }> {
   const doc: DossierDoc = {

@@ -2,7 +2,7 @@
  * The compliance figures as pure code: how one deadline record counts (legal
  * state, Decision 766 outcome) and how counts add up into a summary. Shared by
  * the scan (store/compliance.ts) and the pre-aggregated counts
- * (store/compliance-counts.ts), so both give the same figures by construction.
+ * (store/compliance-counts/), so both give the same figures by construction.
  */
 import type { Stage } from '../domain/dossier';
 import type { DeadlineDoc } from './read-model';
@@ -76,7 +76,7 @@ export function decision766Outcome(r: Pick<SummaryRecord, 'stage' | 'completedAt
   return r.completedAt.getTime() <= r.indexDueAt.getTime() ? 'on_time' : 'late';
 }
 
-/** A group's running figures, added to record by record or count by count (store/compliance-counts.ts). */
+/** A group's running figures, added to record by record or count by count (store/compliance-counts/). */
 export interface Tally {
   total: number;
   metOnTime: number;

@@ -114,7 +114,7 @@ export interface ComplianceCountsInput {
 }
 
 /**
- * The compliance counts' single writer (store/compliance-counts.ts). One per
+ * The compliance counts' single writer (store/compliance-counts/). One per
  * deployment, under a fixed workflow id, so Temporal guarantees one running
  * aggregator; it never completes.
  */

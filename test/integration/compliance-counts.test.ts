@@ -1,5 +1,5 @@
 /**
- * The compliance counts (store/compliance-counts.ts) against the run's real
+ * The compliance counts (store/compliance-counts/) against the run's real
  * FerretDB: after duplicated, stale, out-of-order and concurrent projection
  * writes, an aggregator crash, a second aggregator and records changed behind
  * the projection's back, the summary read from the counts is the summary
@@ -25,6 +25,7 @@ import {
 import { COLLECTIONS } from '../../store/db';
 import { writeDeadline, type DeadlineDoc } from '../../store/read-model';
 import { deadlineDoc } from '../support/compliance-figures';
+import { crashAfterDays, faultyDb } from '../support/faulty-db';
 import { freshDatabase } from '../support/mongo';
 
 let mongo: MongoClient;
@@ -214,9 +215,11 @@ describe('compliance counts on FerretDB', () => {
     const truth = await records();
     expect(truth.map((d) => [d._id, d.version]).sort()).toEqual([...current.values()].map((d) => [d._id, d.version]).sort());
 
-    const crashing = new CountsAggregator(db);
+    const faults = faultyDb(db);
+    const crashing = new CountsAggregator(faults.db);
     await crashing.load();
-    await expect(crashing.pass({ crashAfterDays: 3 })).rejects.toThrow(/injected fault/);
+    faults.failAt(crashAfterDays(3));
+    await expect(crashing.pass()).rejects.toThrow(/injected fault/);
     // Nothing was deleted: every change is still pending.
     expect(await pendingChanges()).toBeGreaterThan(0);
 
