@@ -18,6 +18,7 @@ COPY config ./config
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY clients ./clients
 COPY store ./store
 COPY workers ./workers
 COPY api ./api

@@ -1,9 +1,8 @@
 import { Context, log } from '@temporalio/activity';
 import type { Client } from '@temporalio/client';
-import { ApplicationFailure, WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
-import type * as workflows from '../workflows';
-import type { ComplianceCountsInput } from '../workflows/compliance';
+import { ensureCountsAggregator, type CountsAggregatorSettings } from '../clients/dossiers';
 import { countedRecords } from '../store/compliance';
 import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, PASS_BATCH, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
 import { withinAttempt } from './attempt';
@@ -20,32 +19,6 @@ export interface CountsRunResult {
   applied: number;
   verifications: number;
   corrected: number;
-}
-
-const COUNTS_WORKFLOW: keyof typeof workflows = 'complianceCountsWorkflow';
-
-export interface CountsAggregatorSettings {
-  workflowId: string;
-  taskQueue: string;
-  passIntervalMs: number;
-  runForMinutes?: number;
-}
-
-/**
- * Starts the compliance counts' aggregator unless it is already running (one
- * workflow under a fixed id: a running one is kept as it is, a terminated or
- * failed one is started again); returns the running chain's first run id.
- */
-export async function ensureCountsAggregator(client: Client, s: CountsAggregatorSettings): Promise<string> {
-  const args: [ComplianceCountsInput] = [{ passIntervalMs: s.passIntervalMs, ...(s.runForMinutes ? { runForMinutes: s.runForMinutes } : {}) }];
-  const handle = await client.workflow.start(COUNTS_WORKFLOW, {
-    workflowId: s.workflowId,
-    taskQueue: s.taskQueue,
-    args,
-    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
-    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
-  });
-  return handle.firstExecutionRunId;
 }
 
 /**

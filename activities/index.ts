@@ -1,12 +1,12 @@
-import type { Client } from '@temporalio/client';
 import type { Db } from 'mongodb';
+import type { CountsAggregatorSettings, DossierClient } from '../clients/dossiers';
 import type { DossierView } from '../domain/dossier';
 import { writeProjection } from '../store/read-model';
 import { ReferenceData } from '../store/reference-data';
 import { createAgencyActivities } from './agency';
 import { attemptBoundDb } from './attempt';
 import { createComplianceActivities } from './compliance';
-import { createComplianceCountsActivities, type CountsAggregatorSettings } from './compliance-counts';
+import { createComplianceCountsActivities } from './compliance-counts';
 import { createCourierJobActivities } from './courier-jobs';
 import type { Fetch } from './http';
 import { createOutboxActivities } from './outbox';
@@ -21,8 +21,8 @@ export interface ActivityDeps {
   notifyWebhookUrl?: string;
   fetch?: Fetch;
   /** Reads dossier workflows' views for the reconciliation pass; without it that activity fails (non-retryable). */
-  temporal?: Client;
-  /** The compliance counts' aggregator, which the reconciliation starts again if it is not running (with `temporal`). */
+  dossiers?: DossierClient;
+  /** The compliance counts' aggregator, which a verification request starts again if it is not running (with `dossiers`). */
   countsAggregator?: CountsAggregatorSettings;
 }
 
@@ -39,8 +39,8 @@ export function createActivities(activityDeps: ActivityDeps) {
     ...createPaymentActivities({ db: deps.db, fetch: fetchImpl, gatewayUrl: deps.paymentGatewayUrl, gatewayApiKey: deps.paymentGatewayApiKey }),
     ...createOutboxActivities({ db: deps.db, fetch: fetchImpl, webhookUrl: deps.notifyWebhookUrl }),
     ...createComplianceActivities({ db: deps.db, refs }),
-    ...createComplianceCountsActivities({ db: deps.db, temporal: deps.temporal, aggregator: deps.countsAggregator }),
-    ...createReconcileActivities({ db: deps.db, temporal: deps.temporal }),
+    ...createComplianceCountsActivities({ db: deps.db, temporal: deps.dossiers?.temporal, aggregator: deps.countsAggregator }),
+    ...createReconcileActivities({ db: deps.db, dossiers: deps.dossiers }),
     async projectDossier(input: { view: DossierView }): Promise<{ written: boolean }> {
       return writeProjection(deps.db, input.view);
     },

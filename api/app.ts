@@ -4,6 +4,7 @@ import type { Db } from 'mongodb';
 import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
+import { DossierClient } from '../clients/dossiers';
 import { ReferenceData } from '../store/reference-data';
 import type { DossierWorkflowInput } from '../workflows/messages';
 import { authenticate } from './auth';
@@ -44,6 +45,7 @@ export function createApp(appDeps: AppDeps): express.Express {
   const deadline = deadlines(deps.temporal, deps.deadlines);
   const app = express();
   const metrics = deps.metrics ?? new ApiMetrics();
+  const dossiers = new DossierClient(deps.temporal, deps.taskQueue);
   app.disable('x-powered-by');
   app.set('trust proxy', 'loopback');
   app.use(
@@ -111,17 +113,16 @@ export function createApp(appDeps: AppDeps): express.Express {
   app.use('/v1', authenticate(deps.jwtSecret));
   app.use(
     dossierRoutes({
-      temporal: deps.temporal,
+      dossiers,
       db: deps.db,
       refs: new ReferenceData(deps.db),
-      taskQueue: deps.taskQueue,
       settings: deps.settings,
       registrationTimeoutMs: deps.registrationTimeoutMs,
     }),
   );
   app.use(complianceRoutes({ db: deps.db }));
   app.use(complianceSnapshotRoutes({ db: deps.db }));
-  app.use(referenceDataRoutes({ temporal: deps.temporal, refs: new ReferenceData(deps.db), log: deps.log, taskQueue: deps.taskQueue }));
+  app.use(referenceDataRoutes({ dossiers, refs: new ReferenceData(deps.db), log: deps.log }));
   app.use(courierJobRoutes({ db: deps.db }));
 
   app.use((req, res) => sendProblem(res, Problem.notFound(`No route ${req.method} ${req.path}`)));

@@ -30,7 +30,7 @@ import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Work
 import { MongoClient, type Db, type Document } from 'mongodb';
 import pino from 'pino';
 import * as referenceData from '../reference-data';
-import { ensureCountsAggregator } from '../activities/compliance-counts';
+import { ensureCountsAggregator } from '../clients/dossiers';
 import { createApp } from '../api/app';
 import { signToken } from '../api/auth';
 import { dueDay, formatInstant } from '../domain/calendar';

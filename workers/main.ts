@@ -3,7 +3,7 @@ import { Client, Connection } from '@temporalio/client';
 import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/config';
 import { connectMongo, ensureIndexes, mongoBounds } from '../store/db';
-import { ensureCountsAggregator } from '../activities/compliance-counts';
+import { ensureCountsAggregator } from '../clients/dossiers';
 import { ensureSchedules, scheduleSettings } from './schedules';
 import { stopWithSupervisor } from './supervisor-watch';
 import { temporalConnectionOptions } from './temporal-connection';

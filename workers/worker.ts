@@ -3,7 +3,7 @@ import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker
 import type { Db } from 'mongodb';
 import { createActivities } from '../activities';
 import { attemptInterceptors } from '../activities/attempt';
-import type { CountsAggregatorSettings } from '../activities/compliance-counts';
+import { DossierClient, type CountsAggregatorSettings } from '../clients/dossiers';
 import type { Config } from '../config/config';
 
 export interface DossierWorkerDeps {
@@ -83,7 +83,7 @@ export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Work
       paymentGatewayUrl: deps.paymentGatewayUrl,
       paymentGatewayApiKey: deps.paymentGatewayApiKey,
       notifyWebhookUrl: deps.notifyWebhookUrl,
-      temporal: deps.temporal,
+      dossiers: deps.temporal ? new DossierClient(deps.temporal, deps.taskQueue) : undefined,
       countsAggregator: deps.countsAggregator,
     }),
   });

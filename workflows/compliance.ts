@@ -2,7 +2,7 @@
  * Read-model housekeeping: the daily compliance snapshot and the
  * reconciliation pass, run by Temporal Schedules (workers/schedules.ts), and
  * the compliance counts' aggregator, one long-lived workflow per deployment
- * (started by the worker, activities/compliance-counts.ts). The work is in
+ * (started by the worker, clients/dossiers.ts). The work is in
  * activities.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';

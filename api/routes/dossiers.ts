@@ -1,28 +1,15 @@
-import { createHash, randomUUID } from 'node:crypto';
-import {
-  WorkflowExecutionAlreadyStartedError,
-  WorkflowNotFoundError,
-  WorkflowUpdateFailedError,
-  type Client,
-} from '@temporalio/client';
+import { createHash } from 'node:crypto';
 import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
 import { STATUSES, TERMINAL_STATUSES, type DossierView } from '../../domain/dossier';
-import { EVENT_ROLES, type DossierEvent, type Refusal } from '../../domain/events';
+import { EVENT_ROLES, type DossierEvent } from '../../domain/events';
 import type { Submission } from '../../domain/types';
 import { z } from 'zod';
 import { endOfLocalDay, formatInstant, localDate as localDateOf, parseInstant, startOfLocalDay } from '../../domain/calendar';
 import { findDossier, listDossiers } from '../../store/read-model';
 import type { ReferenceData } from '../../store/reference-data';
-import {
-  applyEventUpdate,
-  dossierViewQuery,
-  dossierWorkflowId,
-  registeredUpdate,
-  REFUSAL_FAILURE_TYPE,
-  searchAttributes,
-  type DossierWorkflowInput,
-} from '../../workflows/messages';
+import type { DossierClient } from '../../clients/dossiers';
+import type { DossierWorkflowInput } from '../../workflows/messages';
 import { requireRole, type Principal } from '../auth';
 import { canSee, viewFor } from '../masking';
 import { requestDeadline, remainingMs } from '../deadline';
@@ -31,10 +18,9 @@ import { dossierCode, eventSchema, intParam, localDate, submissionSchema } from 
 import type { DossierPageBody } from '../response-schemas';
 
 export interface DossierRoutesDeps {
-  temporal: Client;
+  dossiers: DossierClient;
   db: Db;
   refs: ReferenceData;
-  taskQueue: string;
   settings: DossierWorkflowInput['settings'];
   /** How long a submission waits for the workflow to register the dossier. */
   registrationTimeoutMs?: number;
@@ -67,13 +53,8 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
   async function readDossier(code: string): Promise<{ agencyId: string; courierIds: string[]; view: DossierView } | null> {
     const doc = await findDossier(deps.db, code);
     if (doc) return doc;
-    try {
-      const view = await deps.temporal.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery);
-      return view ? { agencyId: view.agencyId, courierIds: view.courierIds, view } : null;
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      throw err;
-    }
+    const view = await deps.dossiers.view(code);
+    return view ? { agencyId: view.agencyId, courierIds: view.courierIds, view } : null;
   }
 
   router.post('/v1/dossiers', requireRole('portal', 'admin'), async (req, res) => {
@@ -99,42 +80,20 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
 
     const payloadHash = createHash('sha256').update(canonical(body)).digest('hex');
     const submission: Submission = { ...body, submittedAt: body.submittedAt ?? formatInstant(now) } as Submission;
-    const workflowId = dossierWorkflowId(body.code);
-    let created = true;
-    const handle = deps.temporal.workflow.getHandle(workflowId);
-    try {
-      await deps.temporal.workflow.start('dossierWorkflow', {
-        taskQueue: deps.taskQueue,
-        workflowId,
-        args: [{ submission, settings: deps.settings } satisfies DossierWorkflowInput],
-        memo: { payloadHash },
-        workflowIdReusePolicy: 'REJECT_DUPLICATE',
-        typedSearchAttributes: [
-          { key: searchAttributes.status, value: 'submitted' },
-          { key: searchAttributes.agencyId, value: body.agencyId },
-          { key: searchAttributes.procedureCode, value: body.procedureCode },
-        ],
-      });
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        const described = await handle.describe();
-        if (described.memo?.payloadHash !== payloadHash) {
-          throw new Problem(409, 'duplicate-code', 'Code already used', `A different dossier was already submitted with code ${body.code}`);
-        }
-        created = false;
-      } else {
-        // A 503 must mean nothing happened: a start that failed on its way may still have reached Temporal.
-        const started = await handle.describe().then(
-          (d) => (d.memo?.payloadHash === payloadHash ? true : null),
-          (e: unknown) => (e instanceof WorkflowNotFoundError ? false : null),
-        );
-        if (started === false) throw Problem.unavailable('Temporal did not take the submission; nothing was changed');
-        if (started === null) {
-          throw Problem.unavailable('Temporal did not answer, so whether the submission was taken is not known; send the same request again (it is safe) to learn');
-        }
-      }
+    const outcome = await deps.dossiers.submit({ submission, settings: deps.settings }, { payloadHash });
+    if (outcome === 'conflict') {
+      throw new Problem(409, 'duplicate-code', 'Code already used', `A different dossier was already submitted with code ${body.code}`);
     }
-    const view = await registeredView(workflowId, body.code);
+    // A 503 must mean nothing happened: the client looked up whether a start that failed on its way reached Temporal.
+    if (outcome === 'not-taken') throw Problem.unavailable('Temporal did not take the submission; nothing was changed');
+    if (outcome === 'unknown') {
+      throw Problem.unavailable('Temporal did not answer, so whether the submission was taken is not known; send the same request again (it is safe) to learn');
+    }
+    const view = await deps.dossiers.registeredView(body.code, {
+      waitMs: Math.min(registrationTimeoutMs, remainingMs()),
+      signal: requestDeadline()?.signal,
+      readModel: async (code) => (await findDossier(deps.db, code))?.view ?? null,
+    });
     if (!view) {
       // Started but not registered yet (no worker free): accepted, and the same request again returns the dossier.
       res
@@ -147,32 +106,8 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
         detail: 'The dossier was accepted and is registered as soon as a worker takes it; send the same request again, or GET the Location, for the dossier',
       });
     }
-    res.status(created ? 201 : 200).json(viewFor(principal(req), view));
+    res.status(outcome === 'started' ? 201 : 200).json(viewFor(principal(req), view));
   });
-
-  /**
-   * The registered dossier: from the workflow, or from the read model if the
-   * workflow has finished; null when it is not registered within the wait.
-   */
-  async function registeredView(workflowId: string, code: string): Promise<DossierView | null> {
-    const handle = deps.temporal.workflow.getHandle(workflowId);
-    // The update call ends with the wait (or the request's deadline): left running, it would retry on a closed connection.
-    const abandon = new AbortController();
-    const deadline = requestDeadline();
-    const signal = deadline ? AbortSignal.any([abandon.signal, deadline.signal]) : abandon.signal;
-    const waitMs = Math.min(registrationTimeoutMs, remainingMs());
-    try {
-      return await withTimeout(deps.temporal.withAbortSignal(signal, () => handle.executeUpdate(registeredUpdate)), waitMs);
-    } catch (err) {
-      const doc = await findDossier(deps.db, code).catch(() => null);
-      if (doc) return doc.view;
-      // The workflow refused to register: say so. Anything else leaves it started and pending.
-      if (err instanceof WorkflowUpdateFailedError) throw err;
-      return null;
-    } finally {
-      abandon.abort();
-    }
-  }
 
   router.get('/v1/dossiers', requireRole('manager', 'admin', 'agency'), async (req, res) => {
     const p = principal(req);
@@ -222,21 +157,16 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
       ...(p.role === 'agency' ? { agencyId: p.agencyId } : {}),
       ...(p.role === 'courier' ? { courierId: p.courierId } : {}),
     };
-    const handle = deps.temporal.workflow.getHandle(dossierWorkflowId(code.data));
-    try {
-      const view = await handle.executeUpdate(applyEventUpdate, {
-        args: [{ event: event as DossierEvent, actor, ...(occurredAt ? { occurredAt } : {}), ...(eventId ? { eventId } : {}) }],
-        updateId: eventId ?? randomUUID(),
-      });
-      res.json(viewFor(p, view));
-    } catch (err) {
-      const refusal = refusalOf(err);
-      if (refusal) throw new Problem(refusal.status, refusal.type, refusal.title, refusal.detail, refusal.errors);
-      if (err instanceof WorkflowNotFoundError || isCompletedError(err)) {
-        throw new Problem(409, 'invalid-transition', 'Event not valid now', `${event.type} is not valid while the dossier is ${doc.view.status}`);
-      }
-      throw err;
+    const command = { event: event as DossierEvent, actor, ...(occurredAt ? { occurredAt } : {}), ...(eventId ? { eventId } : {}) };
+    const applied = await deps.dossiers.applyEvent(code.data, command, eventId);
+    if (applied.outcome === 'refused') {
+      const { refusal } = applied;
+      throw new Problem(refusal.status, refusal.type, refusal.title, refusal.detail, refusal.errors);
     }
+    if (applied.outcome === 'closed') {
+      throw new Problem(409, 'invalid-transition', 'Event not valid now', `${event.type} is not valid while the dossier is ${doc.view.status}`);
+    }
+    res.json(viewFor(p, applied.view));
   });
 
   return router;
@@ -287,32 +217,3 @@ export const listQuerySchema = z
     limit: intParam(1, 100, 20),
   })
   .refine((q) => !q.from || !q.to || q.from <= q.to, { path: ['to'], message: 'must not be before from' });
-
-function refusalOf(err: unknown): Refusal | null {
-  if (!(err instanceof WorkflowUpdateFailedError)) return null;
-  const cause = err.cause as { type?: string; details?: unknown[] } | undefined;
-  if (cause?.type !== REFUSAL_FAILURE_TYPE) return null;
-  return (cause.details?.[0] as Refusal) ?? null;
-}
-
-function isCompletedError(err: unknown): boolean {
-  return /already completed|workflow execution already completed/i.test((err as Error)?.message ?? '');
-}
-
-class TimeoutError extends Error {}
-
-function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  return new Promise<T>((resolve, reject) => {
-    const t = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms);
-    p.then(
-      (v) => {
-        clearTimeout(t);
-        resolve(v);
-      },
-      (e) => {
-        clearTimeout(t);
-        reject(e);
-      },
-    );
-  });
-}

@@ -1,23 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Client } from '@temporalio/client';
 import { Router, type Request } from 'express';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { calendarYearProblems } from '../../domain/calendar';
 import type { CalendarYear, Role, Tariff } from '../../domain/types';
 import type { ReferenceData } from '../../store/reference-data';
-import { calendarChangedSignal } from '../../workflows/messages';
+import type { DossierClient } from '../../clients/dossiers';
 import { ROLES, requireRole } from '../auth';
 import { Problem, parseOr400 } from '../problem';
 import { agencySchema, calendarSchema, courierSchema, ID_PATTERN, ID_RULE, YEAR_PATTERN, procedureSchema, tariffSchema } from '../schemas';
 import type { CalendarWrittenBody } from '../response-schemas';
 
 export interface ReferenceDataRoutesDeps {
-  temporal: Client;
+  /** A calendar change is announced to the running dossiers on its task queue. */
+  dossiers: DossierClient;
   refs: ReferenceData;
   log: Logger;
-  /** The dossier workflows' task queue: a calendar change is announced to the running ones on it. */
-  taskQueue: string;
 }
 
 function mismatch(field: string, path: string | number): Problem {
@@ -158,26 +156,18 @@ export function referenceDataRoutes(deps: ReferenceDataRoutesDeps): Router {
 
 /**
  * Tells every running dossier workflow that the calendar changed, so a holiday
- * added later moves its open deadlines: one batch signal that the Temporal
- * server carries out and retries by itself, however many dossiers are open,
- * so the request neither waits on them nor leaves some unsignalled if the API
- * stops. Each dossier also re-reads the calendar whenever one of its timers
- * fires, so a batch that could not be started only delays the move (logged).
+ * added later moves its open deadlines: one batch signal, so the request
+ * neither waits on the dossiers nor leaves some unsignalled if the API stops.
+ * Each dossier also re-reads the calendar whenever one of its timers fires, so
+ * a batch that could not be started only delays the move (logged).
  */
 async function announceCalendarChange(deps: ReferenceDataRoutesDeps, year: number): Promise<{ batchJobId: string; runningDossiers: number } | null> {
-  const { temporal } = deps;
-  const visibilityQuery = `WorkflowType = 'dossierWorkflow' AND ExecutionStatus = 'Running' AND TaskQueue = '${deps.taskQueue.replace(/'/g, "\\'")}'`;
-  const jobId = `calendar-${year}-${randomUUID()}`;
   try {
-    const { count } = await temporal.workflowService.countWorkflowExecutions({ namespace: temporal.options.namespace, query: visibilityQuery });
-    await temporal.workflowService.startBatchOperation({
-      namespace: temporal.options.namespace,
-      jobId,
+    return await deps.dossiers.announceCalendarChange({
+      jobId: `calendar-${year}-${randomUUID()}`,
       reason: `working calendar ${year} changed`,
-      visibilityQuery,
-      signalOperation: { signal: calendarChangedSignal.name, identity: 'api: PUT /v1/calendar' },
+      identity: 'api: PUT /v1/calendar',
     });
-    return { batchJobId: jobId, runningDossiers: Number(String(count ?? 0)) };
   } catch (err) {
     deps.log.warn({ err, year }, 'calendar change: could not start the batch signal; open dossiers pick the calendar up at their next timer');
     return null;

@@ -7,7 +7,6 @@ import type { DossierView } from '../../domain/dossier';
 import type { Submission } from '../../domain/types';
 import { COLLECTIONS } from '../../store/db';
 import type { DossierDoc } from '../../store/read-model';
-import { dossierViewQuery, dossierWorkflowId } from '../../workflows/messages';
 import type { System } from './system';
 
 export type Answer = Awaited<ReturnType<System['request']>>;
@@ -35,13 +34,8 @@ export async function snapshot(db: Db, collections: readonly string[] = ALL_COLL
 }
 
 /** The workflow's own view (the source of truth), or null when there is no such workflow. */
-export async function workflowView(sys: System, code: string): Promise<DossierView | null> {
-  try {
-    return await sys.temporal.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery);
-  } catch (err) {
-    if ((err as Error).name === 'WorkflowNotFoundError') return null;
-    throw err;
-  }
+export function workflowView(sys: System, code: string): Promise<DossierView | null> {
+  return sys.dossiers.view(code);
 }
 
 /**
@@ -52,12 +46,12 @@ export async function workflowView(sys: System, code: string): Promise<DossierVi
 export async function submitAndSettle(sys: System, body: Submission, ready: (v: DossierView) => boolean): Promise<DossierView> {
   const created = await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body });
   expect(created.status).toBe(201);
-  const handle = sys.temporal.workflow.getHandle(dossierWorkflowId(body.code));
+  const handle = sys.dossiers.handle(body.code);
   let previous = '';
   const deadline = Date.now() + 20_000;
   for (;;) {
     const [view, doc, described] = await Promise.all([
-      handle.query(dossierViewQuery),
+      sys.dossiers.view(body.code),
       sys.db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: body.code }),
       handle.describe(),
     ]);

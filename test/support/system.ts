@@ -12,7 +12,7 @@ import { ApiMetrics } from '../../api/metrics';
 import type { Role } from '../../domain/types';
 import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
 import { COUNTS_COLLECTIONS, requestCountsVerification } from '../../store/compliance-counts';
-import { ensureCountsAggregator } from '../../activities/compliance-counts';
+import { DossierClient, ensureCountsAggregator } from '../../clients/dossiers';
 import { createDossierWorker, type WorkerCapacity } from '../../workers/worker';
 import { assertConforms } from './conformance';
 import { freshDatabase } from './mongo';
@@ -25,6 +25,8 @@ export const JWT_SECRET = 'integration-test-secret-of-at-least-32-chars';
  */
 export class System {
   private runPromise!: Promise<void>;
+  /** The workflows as the API sees them (the same Temporal client, the same task queue). */
+  readonly dossiers: DossierClient;
   private constructor(
     readonly baseUrl: string,
     readonly server: Server,
@@ -36,7 +38,10 @@ export class System {
     readonly mongo: MongoClient,
     readonly gateway: PaymentSandbox,
     readonly countsWorkflowId: string,
-  ) {}
+    taskQueue: string,
+  ) {
+    this.dossiers = new DossierClient(temporal, taskQueue);
+  }
 
   /**
    * `log` receives the API's request log (silent when absent); `capacity`
@@ -93,7 +98,7 @@ export class System {
     });
     const { port } = server.address() as AddressInfo;
     const countsWorkflowId = `compliance-counts-${taskQueue}`;
-    const system = new System(`http://127.0.0.1:${port}`, server, temporal, connection, nativeConnection, worker, db, mongo, gateway, countsWorkflowId);
+    const system = new System(`http://127.0.0.1:${port}`, server, temporal, connection, nativeConnection, worker, db, mongo, gateway, countsWorkflowId, taskQueue);
     system.runPromise = worker.run();
     system.newWorker = newWorker;
     // As the worker process does: the compliance counts' aggregator, passing often so tests wait little.

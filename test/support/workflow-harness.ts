@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
-import { WorkflowUpdateFailedError, type WorkflowHandle } from '@temporalio/client';
+import type { WorkflowHandle } from '@temporalio/client';
 import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
@@ -14,17 +14,11 @@ import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-
 import { findDossier } from '../../store/read-model';
 import { ReferenceData } from '../../store/reference-data';
 import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../domain/calendar';
-import {
-  applyEventUpdate,
-  dossierViewQuery,
-  dossierWorkflowId,
-  registeredUpdate,
-  REFUSAL_FAILURE_TYPE,
-} from '../../workflows/messages';
+import { DossierClient } from '../../clients/dossiers';
 import { createDossierWorker } from '../../workers/worker';
 import { historyToJSON } from './history-json';
 import { freshDatabase } from './mongo';
-import type { dossierWorkflow } from '../../workflows/dossier';
+import type { dossierWorkflow } from '../../workflows';
 
 /**
  * Bump when a workflow change is patched, then record: v1 before the patches of
@@ -46,6 +40,7 @@ export const clerk: Actor = { role: 'clerk', id: 'clerk-1' };
  */
 export class WorkflowHarness {
   private runPromise!: Promise<void>;
+  readonly dossiers: DossierClient;
   private constructor(
     readonly env: TestWorkflowEnvironment,
     public worker: Worker,
@@ -55,7 +50,9 @@ export class WorkflowHarness {
     readonly taskQueue: string,
     readonly settings: { supplementRule: 'restart' | 'pause'; classOneProvinces: string[] },
     private readonly maxCachedWorkflows: number | undefined,
-  ) {}
+  ) {
+    this.dossiers = new DossierClient(env.client, taskQueue);
+  }
 
   /**
    * `stickyCache: false` runs workers without a workflow cache (every task replays
@@ -159,41 +156,34 @@ export class WorkflowHarness {
   }
 
   handle(code: string): WorkflowHandle<typeof dossierWorkflow> {
-    return this.env.client.workflow.getHandle(dossierWorkflowId(code));
+    return this.dossiers.handle(code);
   }
 
   /** Submits a dossier and waits until it is registered. */
   async submit(sub: Submission): Promise<DossierView> {
-    const handle = await this.env.client.workflow.start('dossierWorkflow', {
-      taskQueue: this.taskQueue,
-      workflowId: dossierWorkflowId(sub.code),
-      args: [{ submission: sub, settings: this.settings }],
-    });
-    return handle.executeUpdate(registeredUpdate);
+    const outcome = await this.dossiers.submit({ submission: sub, settings: this.settings });
+    if (outcome !== 'started') throw new Error(`dossier ${sub.code} not started: ${outcome}`);
+    const view = await this.dossiers.registeredView(sub.code);
+    if (!view) throw new Error(`dossier ${sub.code} not registered`);
+    return view;
   }
 
+  /** Applies an event and returns the view; throws if it was refused. */
   async event(code: string, actor: Actor, event: EventCommand['event'], extra: { occurredAt?: string; eventId?: string } = {}): Promise<DossierView> {
-    return this.handle(code).executeUpdate(applyEventUpdate, {
-      args: [{ event, actor, ...extra }],
-      ...(extra.eventId ? { updateId: extra.eventId } : {}),
-    });
+    const applied = await this.dossiers.applyEvent(code, { event, actor, ...extra }, extra.eventId);
+    if (applied.outcome === 'applied') return applied.view;
+    throw new Error(`${event.type} was not applied: ${applied.outcome === 'refused' ? `${applied.refusal.type}: ${applied.refusal.detail}` : 'the workflow is closed'}`);
   }
 
   /** The refusal an event meets, or throws if it was accepted. */
   async refusal(code: string, actor: Actor, event: EventCommand['event'], extra: { occurredAt?: string } = {}): Promise<Refusal> {
-    try {
-      await this.event(code, actor, event, extra);
-    } catch (err) {
-      if (err instanceof WorkflowUpdateFailedError && err.cause && 'type' in err.cause && err.cause.type === REFUSAL_FAILURE_TYPE) {
-        return (err.cause as unknown as { details: Refusal[] }).details[0]!;
-      }
-      throw err;
-    }
-    throw new Error(`${event.type} was accepted`);
+    const applied = await this.dossiers.applyEvent(code, { event, actor, ...extra });
+    if (applied.outcome === 'refused') return applied.refusal;
+    throw new Error(`${event.type} was ${applied.outcome === 'applied' ? 'accepted' : 'not applied: the workflow is closed'}`);
   }
 
   async view(code: string): Promise<DossierView> {
-    return (await this.handle(code).query(dossierViewQuery))!;
+    return (await this.dossiers.view(code))!;
   }
 
   /** Waits (in real time) until the workflow's view satisfies `predicate`: background effects run in activities. */

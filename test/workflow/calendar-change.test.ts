@@ -5,7 +5,6 @@
  */
 import { addCalendarDays, dayOfWeek } from '../../domain/calendar';
 import { ReferenceData } from '../../store/reference-data';
-import { calendarChangedSignal } from '../../workflows/messages';
 import { deadline, electronicSubmission, eventually, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
 import { WorkflowHarness } from '../support/workflow-harness';
@@ -42,7 +41,7 @@ test('a holiday declared inside the span moves the open processing due one worki
   await h.advanceTo(at(monday, 1, '12:00'));
   const restore = await declareHoliday(addCalendarDays(monday, 2));
   try {
-    await h.handle(sub.code).signal(calendarChangedSignal);
+    await h.dossiers.calendarChanged(sub.code);
     const moved = await h.until(sub.code, (v) => deadline(v, 'processing').dueAt !== endOf(monday, 3), 'rescheduled due');
     // Tue, (Wed off), Thu, Fri: end of Friday.
     expect(deadline(moved, 'processing')).toMatchObject({ state: 'open', dueAt: endOf(monday, 4), startedAt: at(monday, 0, '10:00') });

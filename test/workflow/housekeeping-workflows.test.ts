@@ -16,7 +16,7 @@ import { COLLECTIONS } from '../../store/db';
 import { writeProjection } from '../../store/read-model';
 import { SNAPSHOTS_COLLECTION, type ComplianceSnapshot } from '../../store/snapshots';
 import type { ReconcileResult } from '../../workflows/compliance';
-import { ensureCountsAggregator } from '../../activities/compliance-counts';
+import { ensureCountsAggregator } from '../../clients/dossiers';
 import { createDossierWorker, type DossierWorkerDeps } from '../../workers/worker';
 import { marchScenario } from '../support/domain-views';
 import { MaintenanceWorker } from '../support/maintenance';

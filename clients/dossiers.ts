@@ -1,0 +1,224 @@
+/**
+ * The one client of the workflows, shared by the API, the reconciliation, the
+ * worker's startup and the tests: workflows are started by their function
+ * (the type of their input and result follows), and every update, query and
+ * signal is the definition in workflows/messages.ts.
+ */
+import {
+  WorkflowExecutionAlreadyStartedError,
+  WorkflowNotFoundError,
+  WorkflowUpdateFailedError,
+  type Client,
+  type WorkflowHandle,
+} from '@temporalio/client';
+import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
+import type { DossierView } from '../domain/dossier';
+import type { EventCommand, Refusal } from '../domain/events';
+import { complianceCountsWorkflow, dossierWorkflow } from '../workflows';
+import {
+  applyEventUpdate,
+  calendarChangedSignal,
+  dossierViewQuery,
+  dossierWorkflowId,
+  registeredUpdate,
+  REFUSAL_FAILURE_TYPE,
+  searchAttributes,
+  type DossierWorkflowInput,
+} from '../workflows/messages';
+
+/** What became of a submission's start. */
+export type SubmitOutcome =
+  /** Started now (or by an earlier try of this call that reached Temporal). */
+  | 'started'
+  /** The same payload was submitted before: its workflow stands. */
+  | 'existing'
+  /** Another payload was submitted before under the same code. */
+  | 'conflict'
+  /** Temporal did not take it: nothing was started. */
+  | 'not-taken'
+  /** Temporal did not answer: whether it was taken is not known. */
+  | 'unknown';
+
+/** An event's outcome: applied, refused by the lifecycle (the refusal says why), or the workflow is closed (ended or unknown). */
+export type EventOutcome = { outcome: 'applied'; view: DossierView } | { outcome: 'refused'; refusal: Refusal } | { outcome: 'closed' };
+
+export interface RegistrationWait {
+  /** How long to wait for the registration; unbounded when absent. */
+  waitMs?: number;
+  /** Ends the wait early (a request's deadline). */
+  signal?: AbortSignal;
+  /** Consulted when the wait fails: a workflow that has finished answers no update, its projection still does. */
+  readModel?: (code: string) => Promise<DossierView | null>;
+}
+
+export class DossierClient {
+  constructor(
+    readonly temporal: Client,
+    /** The dossier workflows' task queue. */
+    readonly taskQueue: string,
+  ) {}
+
+  handle(code: string): WorkflowHandle<typeof dossierWorkflow> {
+    return this.temporal.workflow.getHandle<typeof dossierWorkflow>(dossierWorkflowId(code));
+  }
+
+  /**
+   * Starts the dossier's workflow once per code (`dossier-<code>`, never
+   * reused). With `payloadHash`, a second submission of the same payload is
+   * told from another payload under the same code, and a start that failed on
+   * its way is looked up, since it may still have reached Temporal.
+   */
+  async submit(input: DossierWorkflowInput, opts: { payloadHash?: string } = {}): Promise<SubmitOutcome> {
+    const { submission } = input;
+    const handle = this.handle(submission.code);
+    const sameSubmission = (memo: Record<string, unknown> | undefined) => opts.payloadHash !== undefined && memo?.payloadHash === opts.payloadHash;
+    try {
+      await this.temporal.workflow.start(dossierWorkflow, {
+        taskQueue: this.taskQueue,
+        workflowId: dossierWorkflowId(submission.code),
+        args: [input],
+        ...(opts.payloadHash !== undefined ? { memo: { payloadHash: opts.payloadHash } } : {}),
+        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+        typedSearchAttributes: [
+          { key: searchAttributes.status, value: 'submitted' },
+          { key: searchAttributes.agencyId, value: submission.agencyId },
+          { key: searchAttributes.procedureCode, value: submission.procedureCode },
+        ],
+      });
+      return 'started';
+    } catch (err) {
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        return sameSubmission((await handle.describe()).memo) ? 'existing' : 'conflict';
+      }
+      if (opts.payloadHash === undefined) throw err;
+      return handle.describe().then(
+        (d): SubmitOutcome => (sameSubmission(d.memo) ? 'started' : 'unknown'),
+        (e: unknown): SubmitOutcome => (e instanceof WorkflowNotFoundError ? 'not-taken' : 'unknown'),
+      );
+    }
+  }
+
+  /**
+   * The dossier once registered: from the workflow, or from `readModel` if
+   * the wait failed (the workflow may have finished). Null when it is not
+   * registered within the wait or Temporal did not answer; throws the
+   * update's failure when the workflow refused to register.
+   */
+  async registeredView(code: string, wait: RegistrationWait = {}): Promise<DossierView | null> {
+    // The update call ends with the wait (or the caller's signal): left running, it would retry on a closed connection.
+    const abandon = new AbortController();
+    const signal = wait.signal ? AbortSignal.any([abandon.signal, wait.signal]) : abandon.signal;
+    try {
+      const update = this.temporal.withAbortSignal(signal, () => this.handle(code).executeUpdate(registeredUpdate));
+      return await (wait.waitMs !== undefined && Number.isFinite(wait.waitMs) ? withTimeout(update, wait.waitMs) : update);
+    } catch (err) {
+      const known = wait.readModel ? await wait.readModel(code).catch(() => null) : null;
+      if (known) return known;
+      if (err instanceof WorkflowUpdateFailedError) throw err;
+      return null;
+    } finally {
+      abandon.abort();
+    }
+  }
+
+  /** Applies a reported event; `updateId` (the client's event id) makes a repeat return the first answer. */
+  async applyEvent(code: string, command: EventCommand, updateId?: string): Promise<EventOutcome> {
+    try {
+      const view = await this.handle(code).executeUpdate(applyEventUpdate, { args: [command], ...(updateId ? { updateId } : {}) });
+      return { outcome: 'applied', view };
+    } catch (err) {
+      const refusal = refusalOf(err);
+      if (refusal) return { outcome: 'refused', refusal };
+      if (err instanceof WorkflowNotFoundError || isCompletedError(err)) return { outcome: 'closed' };
+      throw err;
+    }
+  }
+
+  /** The workflow's current view, the source of truth; null when there is no such workflow. */
+  async view(code: string): Promise<DossierView | null> {
+    try {
+      return await this.handle(code).query(dossierViewQuery);
+    } catch (err) {
+      if (err instanceof WorkflowNotFoundError) return null;
+      throw err;
+    }
+  }
+
+  /** Tells one dossier that the working calendar changed. */
+  async calendarChanged(code: string): Promise<void> {
+    await this.handle(code).signal(calendarChangedSignal);
+  }
+
+  /**
+   * Tells every running dossier on the task queue that the working calendar
+   * changed: one batch signal that the Temporal server carries out and
+   * retries by itself, however many dossiers are open. Returns the job's id
+   * and how many dossiers were running when it was asked.
+   */
+  async announceCalendarChange(o: { jobId: string; reason: string; identity: string }): Promise<{ batchJobId: string; runningDossiers: number }> {
+    const { workflowService, options } = this.temporal;
+    const visibilityQuery = `WorkflowType = '${dossierWorkflow.name}' AND ExecutionStatus = 'Running' AND TaskQueue = '${this.taskQueue.replace(/'/g, "\\'")}'`;
+    const { count } = await workflowService.countWorkflowExecutions({ namespace: options.namespace, query: visibilityQuery });
+    await workflowService.startBatchOperation({
+      namespace: options.namespace,
+      jobId: o.jobId,
+      reason: o.reason,
+      visibilityQuery,
+      signalOperation: { signal: calendarChangedSignal.name, identity: o.identity },
+    });
+    return { batchJobId: o.jobId, runningDossiers: Number(String(count ?? 0)) };
+  }
+}
+
+export interface CountsAggregatorSettings {
+  workflowId: string;
+  taskQueue: string;
+  passIntervalMs: number;
+  runForMinutes?: number;
+}
+
+/**
+ * Starts the compliance counts' aggregator unless it is already running (one
+ * workflow under a fixed id: a running one is kept as it is, a terminated or
+ * failed one is started again); returns the running chain's first run id.
+ */
+export async function ensureCountsAggregator(client: Client, s: CountsAggregatorSettings): Promise<string> {
+  const handle = await client.workflow.start(complianceCountsWorkflow, {
+    workflowId: s.workflowId,
+    taskQueue: s.taskQueue,
+    args: [{ passIntervalMs: s.passIntervalMs, ...(s.runForMinutes ? { runForMinutes: s.runForMinutes } : {}) }],
+    workflowIdConflictPolicy: WorkflowIdConflictPolicy.USE_EXISTING,
+    workflowIdReusePolicy: WorkflowIdReusePolicy.ALLOW_DUPLICATE,
+  });
+  return handle.firstExecutionRunId;
+}
+
+/** The refusal carried by a refused event's update failure (workflows/messages.ts REFUSAL_FAILURE_TYPE), or null. */
+export function refusalOf(err: unknown): Refusal | null {
+  if (!(err instanceof WorkflowUpdateFailedError)) return null;
+  const cause = err.cause as { type?: string; details?: unknown[] } | undefined;
+  if (cause?.type !== REFUSAL_FAILURE_TYPE) return null;
+  return (cause.details?.[0] as Refusal) ?? null;
+}
+
+function isCompletedError(err: unknown): boolean {
+  return /already completed|workflow execution already completed/i.test((err as Error)?.message ?? '');
+}
+
+class TimeoutError extends Error {}
+
+function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const t = setTimeout(() => reject(new TimeoutError(`timed out after ${ms} ms`)), ms);
+    p.then(
+      (v) => {
+        clearTimeout(t);
+        resolve(v);
+      },
+      (e) => {
+        clearTimeout(t);
+        reject(e);
+      },
+    );
+  });
+}
