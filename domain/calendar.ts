@@ -364,10 +364,14 @@ export function atRiskAt(cal: WorkingCalendar, dueAt: Instant): Instant {
   return endOfLocalDay(cal.previousWorkingDay(dueDay(dueAt)));
 }
 
+/** 08:00 local of `day`, when re-dispatches, reminders and invitations go out. */
+export function morningOf(day: LocalDate): Instant {
+  return `${day}T${pad(MORNING_MINUTES / 60)}:${pad(MORNING_MINUTES % 60)}:00${LOCAL_OFFSET}`;
+}
+
 /** 08:00 local on the first working day strictly after the local day of `at`. */
 export function nextWorkingMorning(cal: WorkingCalendar, at: Instant | number): Instant {
-  const day = cal.nextWorkingDay(localDate(at));
-  return `${day}T${pad(MORNING_MINUTES / 60)}:${pad(MORNING_MINUTES % 60)}:00${LOCAL_OFFSET}`;
+  return morningOf(cal.nextWorkingDay(localDate(at)));
 }
 
 /**
