@@ -1,7 +1,7 @@
 import type { Db } from 'mongodb';
 import type { CourierJobRef } from '../domain/dossier';
-import { sameArea, sameDistrict } from '../domain/routes';
-import type { Address, Courier } from '../domain/types';
+import { chooseCourier } from '../domain/routes';
+import type { Address } from '../domain/types';
 import { COLLECTIONS, isDuplicateKey } from '../store/db';
 import type { ReferenceData } from '../store/reference-data';
 
@@ -17,22 +17,6 @@ export interface CourierJobDoc {
   createdAt: Date;
   updatedAt: Date;
   cancelReason?: string;
-}
-
-/**
- * A courier covers an address in its district (with its unit type: "Huyện Kỳ Anh"
- * is not "Thị xã Kỳ Anh"), and its wards when it lists any; ward specialists first.
- */
-export function chooseCourier(couriers: Courier[], address: Address | null): Courier | null {
-  if (!address) return null;
-  const covering = couriers.filter(
-    (c) =>
-      sameArea(c.province, address.province) &&
-      sameDistrict(c.district, address.district) &&
-      (c.wards.length === 0 || c.wards.some((w) => sameArea(w, address.ward))),
-  );
-  covering.sort((a, b) => Number(b.wards.length > 0) - Number(a.wards.length > 0) || a.id.localeCompare(b.id));
-  return covering[0] ?? null;
 }
 
 /** Courier jobs: one document per pickup, delivery or redelivery attempt, keyed so a retry finds it. */

@@ -3,7 +3,7 @@
  * same district J+1, same province J+2, between class-I cities J+3, other
  * inter-province J+4 working days.
  */
-import type { RouteClass } from './types';
+import type { Address, Courier, RouteClass } from './types';
 
 export interface Area {
   province: string;
@@ -120,4 +120,20 @@ export function transitDays(rc: RouteClass): number {
       throw new RangeError(`unknown route class: ${String(unknown)}`);
     }
   }
+}
+
+/**
+ * A courier covers an address in its district (with its unit type: "Huyện Kỳ Anh"
+ * is not "Thị xã Kỳ Anh"), and its wards when it lists any; ward specialists first.
+ */
+export function chooseCourier(couriers: Courier[], address: Address | null): Courier | null {
+  if (!address) return null;
+  const covering = couriers.filter(
+    (c) =>
+      sameArea(c.province, address.province) &&
+      sameDistrict(c.district, address.district) &&
+      (c.wards.length === 0 || c.wards.some((w) => sameArea(w, address.ward))),
+  );
+  covering.sort((a, b) => Number(b.wards.length > 0) - Number(a.wards.length > 0) || a.id.localeCompare(b.id));
+  return covering[0] ?? null;
 }

@@ -1,8 +1,7 @@
 import fc from 'fast-check';
-import { chooseCourier } from '../../activities/courier-jobs';
 import { WorkingCalendar } from '../../domain/calendar';
 import { register } from '../../domain/lifecycle';
-import { districtUnit, normalizeArea, routeClass, sameArea, sameDistrict, transitDays } from '../../domain/routes';
+import { chooseCourier, districtUnit, normalizeArea, routeClass, sameArea, sameDistrict, transitDays } from '../../domain/routes';
 import * as ref from '../../reference-data';
 import { submission } from '../support/fixtures';
 

@@ -1,0 +1,124 @@
+/**
+ * The dossier workflow's side of the outside world: its activities, with their
+ * timeouts and retries, and how each lifecycle effect is carried out. Runs
+ * inside the workflow (activities are imported as types only).
+ */
+import { proxyActivities } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import { WorkingCalendar } from '../domain/calendar';
+import type { DossierState, DossierView } from '../domain/dossier';
+import { toView, type Effect, type SystemEvent } from '../domain/lifecycle';
+import type { Submission } from '../domain/types';
+
+const reference = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ReferenceDataMissing'] },
+});
+
+// Agencies' systems and the payment gateway can be down for hours: retry without limit, backing off.
+const external = proxyActivities<Activities>({
+  startToCloseTimeout: '30 seconds',
+  retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+});
+
+const local = proxyActivities<Activities>({
+  startToCloseTimeout: '10 seconds',
+  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
+});
+
+/**
+ * Reference data and the calendar for a submission reach the workflow through an activity (so
+ * replay sees them). The activity's own promise, not an async wrapper: no extra await, so the
+ * workflow's steps interleave exactly as they did when it called the activity itself.
+ */
+export function loadDossierContext(submission: Submission) {
+  const year = new Date(Date.parse(submission.submittedAt)).getUTCFullYear();
+  return reference.loadDossierContext({ procedureCode: submission.procedureCode, agencyId: submission.agencyId, years: [year, year + 1] });
+}
+
+/** The calendar's years as stored now, for those it had plus this year and the next. */
+export async function refreshCalendar(current: WorkingCalendar): Promise<WorkingCalendar> {
+  const years = current.years.map((y) => y.year);
+  const thisYear = new Date(Date.now()).getUTCFullYear();
+  const wanted = [...new Set([...years, thisYear, thisYear + 1])].sort();
+  return new WorkingCalendar(await reference.loadCalendar({ years: wanted }));
+}
+
+/** Writes the view to the read model (the activity's own promise, as loadDossierContext). */
+export function projectView(view: DossierView): Promise<unknown> {
+  return local.projectDossier({ view });
+}
+
+export const EFFECT_LANES = ['payments', 'agency', 'courier', 'notifications'] as const;
+export type EffectLane = (typeof EFFECT_LANES)[number];
+
+/** The outside system an effect talks to; effects on one system keep their order. */
+export function laneOf(effect: Effect): EffectLane {
+  switch (effect.kind) {
+    case 'capture_payment':
+    case 'record_cash':
+    case 'refund':
+      return 'payments';
+    case 'hand_off':
+    case 'inform_agency':
+      return 'agency';
+    case 'dispatch_courier':
+    case 'close_job':
+    case 'cancel_jobs':
+      return 'courier';
+    case 'notify':
+      return 'notifications';
+  }
+}
+
+/** Carries out one effect for the dossier as it is now; the outcome, if the lifecycle needs to hear it. */
+export async function perform(effect: Effect, s: DossierState): Promise<SystemEvent | null> {
+  switch (effect.kind) {
+    case 'capture_payment': {
+      const r = await external.capturePayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, reference: effect.reference });
+      return r.status === 'captured'
+        ? { type: 'system.payment_captured', key: effect.key, amountVnd: r.amountVnd, reference: r.captureId }
+        : { type: 'system.payment_declined', reason: r.reason };
+    }
+    case 'record_cash':
+      await local.recordCashPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, by: effect.by });
+      return null;
+    case 'refund':
+      await external.refundPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, method: effect.method, reference: effect.reference });
+      return null;
+    case 'hand_off': {
+      const r = await external.handOffToAgency({ dossierCode: s.code, agencyId: s.agencyId, mode: effect.mode, dossier: toView(s) });
+      return { type: 'system.handed_off', channel: r.channel };
+    }
+    case 'inform_agency':
+      await external.informAgency({ dossierCode: s.code, agencyId: s.agencyId, key: effect.key, about: effect.about });
+      return null;
+    case 'dispatch_courier': {
+      const job = await local.dispatchCourier({
+        dossierCode: s.code,
+        agencyId: s.agencyId,
+        purpose: effect.purpose,
+        attempt: effect.attempt,
+        address: effect.address,
+      });
+      return { type: 'system.job_created', job };
+    }
+    case 'close_job':
+      await local.closeCourierJob({ jobId: effect.jobId, outcome: effect.outcome });
+      return null;
+    case 'cancel_jobs':
+      await local.cancelCourierJobs({ dossierCode: s.code, reason: effect.reason });
+      return null;
+    case 'notify':
+      await local.notify({
+        key: effect.key,
+        dossierCode: s.code,
+        audience: effect.audience,
+        template: effect.template,
+        data: effect.data ?? {},
+        agencyId: s.agencyId,
+        applicant: { phone: s.applicant.phone, email: s.applicant.email ?? null },
+      });
+      return effect.then ?? null;
+  }
+}
