@@ -3,7 +3,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { defaultPayloadConverter } from '@temporalio/common';
 import type { WorkflowHandle } from '@temporalio/client';
-import { temporal } from '@temporalio/proto';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { Db, MongoClient } from 'mongodb';
@@ -15,6 +14,7 @@ import { findDossier } from '../../store/read-model';
 import { ReferenceData } from '../../store/reference-data';
 import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../domain/calendar';
 import { DossierClient } from '../../clients/dossiers';
+import { SEARCH_ATTRIBUTE_INDEXED_TYPES } from '../../clients/search-attributes';
 import { createDossierWorker } from '../../workers/worker';
 import { historyToJSON } from './history-json';
 import { freshDatabase } from './mongo';
@@ -65,14 +65,9 @@ export class WorkflowHarness {
     const env = await TestWorkflowEnvironment.createTimeSkipping({
       server: { executable: { type: 'existing-path', path: process.env.TEMPORAL_TEST_SERVER_PATH! } },
     });
-    const { KEYWORD, DATETIME, BOOL } = {
-      KEYWORD: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
-      DATETIME: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
-      BOOL: temporal.api.enums.v1.IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
-    };
     await env.connection.operatorService.addSearchAttributes({
       namespace: env.namespace ?? 'default',
-      searchAttributes: { DossierStatus: KEYWORD, AgencyId: KEYWORD, ProcedureCode: KEYWORD, NextDueAt: DATETIME, Overdue: BOOL },
+      searchAttributes: SEARCH_ATTRIBUTE_INDEXED_TYPES,
     });
     const { client, db } = await freshDatabase(opts.label ?? 'wf');
     // The test server's clock starts at real now: give the years a test can reach a calendar

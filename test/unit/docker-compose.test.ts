@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parse } from 'yaml';
 import { CONFIG_VARIABLES } from '../../config/config';
-import { SEARCH_ATTRIBUTES } from '../../scripts/servers';
+import { SEARCH_ATTRIBUTES } from '../../clients/search-attributes';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -88,7 +88,7 @@ describe('docker-compose.yml', () => {
     expect(JSON.stringify(services['mongo-init']!.command)).toContain('rs.initiate');
   });
 
-  it('registers the same search attributes as the local dev server', () => {
+  it('registers the search attributes the workflows define (workflows/messages.ts), as the local dev server does', () => {
     const script = JSON.stringify(services['temporal-search-attributes']!.command);
     const registered = Object.fromEntries([...script.matchAll(/\b(\w+)=(Keyword|Datetime|Bool|Text|Int|Double|KeywordList)\b/g)].map((m) => [m[1], m[2]]));
     expect(registered).toEqual(SEARCH_ATTRIBUTES);
