@@ -22,6 +22,15 @@ export interface CountsRunResult {
 }
 
 /**
+ * The aggregator heartbeats on a timer, beside each pass: the heartbeat says
+ * the worker is alive, so its heartbeat timeout (workflows/compliance.ts) can be
+ * seconds, and an attempt lost with a killed worker is retried that soon,
+ * while a pass held up by a slow read model, or a long load or verification,
+ * is not taken for dead.
+ */
+export const COUNTS_HEARTBEAT_EVERY_MS = 3000;
+
+/**
  * The compliance counts' single writer (store/compliance-counts/), as one
  * long activity: it loads the members, verifies them against the deadline
  * records when they were never built or when asked to, then applies change
@@ -67,6 +76,7 @@ export function createComplianceCountsActivities(deps: {
         log.info('compliance counts verified', { ...r, reasons });
         return r;
       };
+      const beating = setInterval(() => ctx.heartbeat(totals), COUNTS_HEARTBEAT_EVERY_MS);
       try {
         ctx.heartbeat(totals);
         const loaded = await aggregator.load();
@@ -90,6 +100,8 @@ export function createComplianceCountsActivities(deps: {
           throw ApplicationFailure.retryable(err.message, 'CountsConflict');
         }
         throw err;
+      } finally {
+        clearInterval(beating);
       }
     },
   };

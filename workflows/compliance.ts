@@ -33,7 +33,9 @@ const maintenance = proxyActivities<Activities>({
 const counts = proxyActivities<Activities>({
   // A run passes for `runForMinutes`, plus one verification that may have begun just before (a full read of the deadlines).
   startToCloseTimeout: '2 hours',
-  heartbeatTimeout: '1 minute',
+  // It heartbeats on a timer every few seconds: an attempt lost with a killed worker is retried within this,
+  // so the counts do not lag the records for a minute after a worker crash.
+  heartbeatTimeout: '15 seconds',
   retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidCountsInput'] },
 });
 
