@@ -3,6 +3,7 @@ import type { CourierJobRef } from '../domain/dossier';
 import { chooseCourier } from '../domain/routes';
 import type { Address } from '../domain/types';
 import { COLLECTIONS, isDuplicateKey } from '../store/db';
+import { openCourierKey } from '../store/courier-jobs';
 import type { ReferenceData } from '../store/reference-data';
 
 export interface CourierJobDoc {
@@ -17,6 +18,8 @@ export interface CourierJobDoc {
   createdAt: Date;
   updatedAt: Date;
   cancelReason?: string;
+  /** The courier's id while the job is open (store/courier-jobs.ts finds a courier's open jobs by it). */
+  openCourierId?: string;
 }
 
 /** Courier jobs: one document per pickup, delivery or redelivery attempt, keyed so a retry finds it. */
@@ -48,6 +51,8 @@ export function createCourierJobActivities(deps: { db: Db; refs: ReferenceData }
         createdAt: now,
         updatedAt: now,
       };
+      const key = openCourierKey(doc);
+      if (key !== undefined) doc.openCourierId = key;
       try {
         await jobs().insertOne(doc);
         return toRef(doc);
@@ -58,13 +63,13 @@ export function createCourierJobActivities(deps: { db: Db; refs: ReferenceData }
     },
 
     async closeCourierJob(input: { jobId: string; outcome: 'done' | 'failed' }): Promise<void> {
-      await jobs().updateOne({ _id: input.jobId, status: 'open' }, { $set: { status: input.outcome, updatedAt: new Date() } });
+      await jobs().updateOne({ _id: input.jobId, status: 'open' }, { $set: { status: input.outcome, updatedAt: new Date() }, $unset: { openCourierId: '' } });
     },
 
     async cancelCourierJobs(input: { dossierCode: string; reason: string }): Promise<{ cancelled: number }> {
       const r = await jobs().updateMany(
         { dossierCode: input.dossierCode, status: 'open' },
-        { $set: { status: 'cancelled', cancelReason: input.reason, updatedAt: new Date() } },
+        { $set: { status: 'cancelled', cancelReason: input.reason, updatedAt: new Date() }, $unset: { openCourierId: '' } },
       );
       return { cancelled: r.modifiedCount };
     },

@@ -13,6 +13,10 @@ export const COLLECTIONS = {
   couriers: 'couriers',
   tariffs: 'tariffs',
   calendars: 'calendars',
+  /** The local days that hold dossiers (store/dossier-list.ts). */
+  dossierDays: 'dossier_days',
+  /** Markers of one-off read-model migrations. */
+  readModelMeta: 'read_model_meta',
 } as const;
 
 /** Bounds of the read model's client (config MONGODB_*). */
@@ -69,6 +73,12 @@ const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }
   { collection: COLLECTIONS.dossiers, key: { status: 1, submittedAt: -1 }, name: 'status_submitted' },
   { collection: COLLECTIONS.dossiers, key: { submittedAt: -1, _id: -1 }, name: 'submitted' },
   { collection: COLLECTIONS.dossiers, key: { courierIds: 1 }, name: 'couriers' },
+  // List pages: one bucket key per filter combination, each walked by equality (store/dossier-list.ts).
+  { collection: COLLECTIONS.dossiers, key: { listHour: 1 }, name: 'list_hour' },
+  { collection: COLLECTIONS.dossiers, key: { listAgencyDay: 1 }, name: 'list_agency_day' },
+  { collection: COLLECTIONS.dossiers, key: { listStatusDay: 1 }, name: 'list_status_day' },
+  { collection: COLLECTIONS.dossiers, key: { listAgencyStatusDay: 1 }, name: 'list_agency_status_day' },
+  { collection: COLLECTIONS.dossiers, key: { listProcedureDay: 1 }, name: 'list_procedure_day' },
   { collection: COLLECTIONS.deadlines, key: { dueDay: 1, agencyId: 1 }, name: 'due_day_agency' },
   { collection: COLLECTIONS.deadlines, key: { state: 1, dueAt: 1 }, name: 'state_due' },
   { collection: COLLECTIONS.deadlines, key: { dossierCode: 1 }, name: 'dossier' },
@@ -77,6 +87,8 @@ const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }
   // few while a courier's jobs grow with every dossier (api/routes/courier-jobs.ts).
   { collection: COLLECTIONS.courierJobs, key: { status: 1, courierId: 1 }, name: 'status_courier' },
   { collection: COLLECTIONS.courierJobs, key: { dossierCode: 1 }, name: 'dossier' },
+  // A courier's open jobs, by the key only open jobs carry (store/courier-jobs.ts).
+  { collection: COLLECTIONS.courierJobs, key: { openCourierId: 1 }, name: 'open_courier' },
   { collection: COLLECTIONS.ledger, key: { dossierCode: 1 }, name: 'dossier' },
   { collection: COLLECTIONS.outbox, key: { dossierCode: 1 }, name: 'dossier' },
   // Compliance: the overdue list filtered by agency, oldest first.

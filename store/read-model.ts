@@ -3,9 +3,10 @@ import { dueDay, parseInstant } from '../domain/calendar';
 import type { DeadlineView, DossierStatus, DossierView, Stage } from '../domain/dossier';
 import { recordDeadlineChange } from './compliance-counts';
 import { COLLECTIONS, isDuplicateKey } from './db';
+import { listKeys, recordListDay, type ListKeys } from './dossier-list';
 
 /** A dossier in the read model: the workflow's view plus the fields queries filter on. */
-export interface DossierDoc {
+export interface DossierDoc extends ListKeys {
   _id: string;
   version: number;
   view: DossierView;
@@ -60,6 +61,7 @@ const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) :
  * (store/compliance-counts/), which apply the same rule.
  */
 export async function writeProjection(db: Db, view: DossierView): Promise<{ written: boolean }> {
+  const submittedAt = date(view.submittedAt)!;
   const doc: DossierDoc = {
     _id: view.code,
     version: view.version,
@@ -70,9 +72,10 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
     district: view.delivery?.method === 'home' ? view.delivery.address.district : (view.pickupAddress?.district ?? ''),
     phoneLast4: view.applicant.phone.slice(-4),
     courierIds: view.courierIds,
-    submittedAt: date(view.submittedAt)!,
+    submittedAt,
     updatedAt: date(view.updatedAt)!,
     nextDueAt: date(view.nextDueAt),
+    ...listKeys({ agencyId: view.agencyId, status: view.status, procedureCode: view.procedureCode, submittedAt }),
   };
   // Deadlines first: the dossier's version is what readers trust to be complete.
   for (const d of view.deadlines) {
@@ -101,6 +104,8 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
     };
     await writeDeadline(db, deadline);
   }
+  // The day before the dossier: a list page walks only the days it knows (store/dossier-list.ts).
+  await recordListDay(db, submittedAt);
   return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
 }
 
@@ -135,42 +140,4 @@ async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db,
 
 export async function findDossier(db: Db, code: string): Promise<DossierDoc | null> {
   return db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
-}
-
-export interface DossierListQuery {
-  agencyId?: string;
-  status?: string;
-  procedureCode?: string;
-  /** Epoch milliseconds: submitted at or after. */
-  from?: number;
-  /** Epoch milliseconds: submitted before. */
-  to?: number;
-  /** The last dossier of the previous page. */
-  after?: { at: number; id: string };
-  limit: number;
-}
-
-/**
- * A page of dossiers, newest first. Equalities are top-level keys, the most
- * selective indexed one first (agency, then status): the embedded FerretDB
- * pushes the first of them to SQLite's index and applies the rest itself. The
- * sort is FerretDB's own, in memory, over what the equality selects
- * (docs/BENCHMARKS.md measures it); a list with no equality sorts every dossier.
- */
-export async function listDossiers(db: Db, q: DossierListQuery): Promise<DossierDoc[]> {
-  const filter: Filter<DossierDoc> = {};
-  if (q.agencyId) filter.agencyId = q.agencyId;
-  if (q.status) filter.status = q.status as DossierStatus;
-  if (q.procedureCode) filter.procedureCode = q.procedureCode;
-  if (q.from !== undefined || q.to !== undefined) {
-    filter.submittedAt = {
-      ...(q.from !== undefined ? { $gte: new Date(q.from) } : {}),
-      ...(q.to !== undefined ? { $lt: new Date(q.to) } : {}),
-    };
-  }
-  if (q.after) {
-    const at = new Date(q.after.at);
-    filter.$or = [{ submittedAt: { $lt: at } }, { submittedAt: at, _id: { $lt: q.after.id } }];
-  }
-  return db.collection<DossierDoc>(COLLECTIONS.dossiers).find(filter).sort({ submittedAt: -1, _id: -1 }).limit(q.limit).toArray();
 }

@@ -2,7 +2,9 @@
 import { Client, Connection } from '@temporalio/client';
 import { GracefulShutdownPeriodExpiredError, NativeConnection } from '@temporalio/worker';
 import { ConfigError, loadConfig } from '../config/config';
+import { backfillOpenCourierKeys } from '../store/courier-jobs';
 import { connectMongo, ensureIndexes, mongoBounds } from '../store/db';
+import { backfillListKeys } from '../store/dossier-list';
 import { ensureCountsAggregator } from '../clients/dossiers';
 import { ensureSchedules, scheduleSettings } from './schedules';
 import { stopWithSupervisor } from './supervisor-watch';
@@ -18,6 +20,10 @@ async function main(): Promise<void> {
   });
   // Only the worker creates indexes (FerretDB 1.x breaks on concurrent createIndexes from two processes).
   await ensureIndexes(db);
+  // Documents written before the list keys existed get them once (idempotent; a marker says it is done).
+  const listed = await backfillListKeys(db, (m) => console.log(`worker: ${m}`));
+  const opened = await backfillOpenCourierKeys(db);
+  if (listed || opened) console.log(`worker: list keys given to ${listed} dossiers and ${opened} open courier jobs`);
   const connection = await NativeConnection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
     throw new StartupError(`worker: cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err.message}`);
   });

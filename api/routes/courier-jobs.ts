@@ -2,7 +2,7 @@ import { Router } from 'express';
 import type { Db } from 'mongodb';
 import type { CourierJobDoc } from '../../activities/courier-jobs';
 import { formatInstant } from '../../domain/calendar';
-import { COLLECTIONS } from '../../store/db';
+import { openCourierJobs } from '../../store/courier-jobs';
 import { requireRole } from '../auth';
 import { Problem } from '../problem';
 import type { CourierJobsBody } from '../response-schemas';
@@ -17,13 +17,7 @@ export function courierJobRoutes(deps: CourierJobRoutesDeps): Router {
   router.get('/v1/courier/jobs', requireRole('courier'), async (req, res) => {
     const p = req.principal;
     if (p?.role !== 'courier') throw Problem.forbidden('Only couriers have jobs');
-    const jobs = await deps.db
-      .collection<CourierJobDoc>(COLLECTIONS.courierJobs)
-      // status first: the embedded FerretDB pushes the first indexed equality to SQLite (store/db.ts).
-      .find({ status: 'open', courierId: p.courierId })
-      .sort({ createdAt: 1, _id: 1 })
-      .limit(500)
-      .toArray();
+    const jobs = await openCourierJobs<CourierJobDoc>(deps.db, p.courierId);
     res.json({
       items: jobs.map((j) => ({
         id: j._id,

@@ -5,6 +5,7 @@ import { createApp } from '../../api/app';
 import { STATUS_LABELS } from '../../api/routes/track';
 import { formatInstant, parseInstant } from '../../domain/calendar';
 import { STATUSES } from '../../domain/dossier';
+import { backfillListKeys, LIST_KEY_FIELDS, listKeys, recordListDay } from '../../store/dossier-list';
 import type { DossierDoc } from '../../store/read-model';
 import { submission } from '../support/fixtures';
 import { pollUntil } from '../support/poll';
@@ -49,6 +50,7 @@ describe('GET /v1/dossiers', () => {
         status,
         procedureCode,
         submittedAt: at(submittedAt),
+        ...listKeys({ agencyId, status, procedureCode, submittedAt: at(submittedAt) }),
         view: { ...template.view, code, agencyId, status, procedureCode, submittedAt },
       });
     };
@@ -60,6 +62,7 @@ describe('GET /v1/dossiers', () => {
     add('LB-LATE', 'LIST-B', '2026-01-05T23:59:59+07:00');
     add('LB-BEFORE', 'LIST-B', '2026-01-04T23:59:59+07:00');
     add('LB-AFTER', 'LIST-B', '2026-01-06T00:00:00+07:00');
+    for (const d of docs) await recordListDay(sys.db, d.submittedAt);
     await sys.db.collection<DossierDoc>('dossiers').insertMany(docs);
     listA.push(
       ...docs
@@ -143,6 +146,91 @@ describe('GET /v1/dossiers', () => {
       expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
       expect(res.body.errors.length).toBeGreaterThan(0);
       expect(res.body.errors.map((e: { path: string }) => e.path)).toContain(path);
+    }
+  });
+});
+
+describe('GET /v1/dossiers across days (issue #10: pages walk day buckets by indexed equality)', () => {
+  /** LIST-C: 31 dossiers over 40 days with empty days between, some at one instant, two statuses, two procedures. */
+  const docs: DossierDoc[] = [];
+  const newestFirst = (a: DossierDoc, b: DossierDoc) => b.submittedAt.getTime() - a.submittedAt.getTime() || (a._id < b._id ? 1 : -1);
+
+  beforeAll(async () => {
+    const template = (await submitted()).doc;
+    const start = parseInstant('2025-11-01T07:30:00+07:00');
+    for (let i = 0; i < 31; i++) {
+      // Days 0, 1, 3, 6, 10, … (gaps grow), several dossiers on some days, three at one instant on day 0.
+      const day = Math.round((i * i) / 24);
+      const at = new Date(i < 3 ? start : start + day * 86_400_000 + (i % 5) * 3_600_000 + i * 1000);
+      const code = `LC-${String(i).padStart(2, '0')}`;
+      const status: DossierDoc['status'] = i % 3 ? 'delivered' : 'processing';
+      const procedureCode = i % 4 ? '1.001234' : '2.000488';
+      const submittedAt = formatInstant(at.getTime());
+      docs.push({
+        ...template,
+        _id: code,
+        agencyId: 'LIST-C',
+        status,
+        procedureCode,
+        submittedAt: at,
+        ...listKeys({ agencyId: 'LIST-C', status, procedureCode, submittedAt: at }),
+        view: { ...template.view, code, agencyId: 'LIST-C', status, procedureCode, submittedAt },
+      });
+    }
+    // Ten of them written before the list keys existed: the startup backfill gives them their keys.
+    const old = docs.slice(10, 20).map((d) => {
+      const o: Partial<DossierDoc> = { ...d };
+      for (const f of LIST_KEY_FIELDS) delete o[f];
+      return o as DossierDoc;
+    });
+    for (const d of [...docs.slice(0, 10), ...docs.slice(20)]) await recordListDay(sys.db, d.submittedAt);
+    await sys.db.collection<DossierDoc>('dossiers').insertMany([...docs.slice(0, 10), ...old, ...docs.slice(20)]);
+    await sys.db.collection('read_model_meta').deleteOne({ _id: 'listKeys' as never });
+    expect(await backfillListKeys(sys.db)).toBeGreaterThanOrEqual(10);
+    expect(await backfillListKeys(sys.db)).toBe(0); // done once: the marker
+  });
+
+  async function walk(query: string, limit: number, token = sys.token('manager')): Promise<string[]> {
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    for (let pages = 0; pages < 50; pages++) {
+      const res: Awaited<ReturnType<System['request']>> = await sys.request('GET', `/v1/dossiers?${query}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`, { token });
+      expect(res.status).toBe(200);
+      expect(res.body.items.length).toBeLessThanOrEqual(limit);
+      // A page is full unless it is the last.
+      if (res.body.nextCursor) expect(res.body.items).toHaveLength(limit);
+      seen.push(...res.body.items.map((i: { code: string }) => i.code));
+      cursor = res.body.nextCursor;
+      if (!cursor) return seen;
+    }
+    throw new Error('more than 50 pages');
+  }
+
+  test('every filter pages newest first across days, without duplicates or gaps', async () => {
+    const expected = (keep: (d: DossierDoc) => boolean) => docs.filter(keep).sort(newestFirst).map((d) => d._id);
+    expect(await walk('agencyId=LIST-C', 4)).toEqual(expected(() => true));
+    expect(await walk('agencyId=LIST-C&status=processing', 3)).toEqual(expected((d) => d.status === 'processing'));
+    expect(await walk('agencyId=LIST-C&procedureCode=2.000488', 2)).toEqual(expected((d) => d.procedureCode === '2.000488'));
+    expect(await walk('status=delivered', 5, sys.token('agency', { agencyId: 'LIST-C' }))).toEqual(expected((d) => d.status === 'delivered'));
+    // The whole office within LIST-C's days (other tests' dossiers are elsewhere in time): hour buckets.
+    const within = await walk('from=2025-11-01&to=2025-12-10', 6);
+    expect(within).toEqual(expected(() => true));
+    const range = await walk('agencyId=LIST-C&from=2025-11-04&to=2025-11-12', 2);
+    const lo = parseInstant('2025-11-04T00:00:00+07:00');
+    const hi = parseInstant('2025-11-13T00:00:00+07:00');
+    expect(range).toEqual(expected((d) => d.submittedAt.getTime() >= lo && d.submittedAt.getTime() < hi));
+    expect(range.length).toBeGreaterThan(2);
+  });
+
+  test('a dossier that changes status moves to its new bucket', async () => {
+    const moved = docs.find((d) => d.status === 'processing' && d._id !== 'LC-00')!;
+    const keys = listKeys({ ...moved, status: 'closed' });
+    await sys.db.collection<DossierDoc>('dossiers').updateOne({ _id: moved._id }, { $set: { status: 'closed', 'view.status': 'closed', ...keys } });
+    try {
+      expect(await walk('agencyId=LIST-C&status=closed', 10)).toEqual([moved._id]);
+      expect(await walk('agencyId=LIST-C&status=processing', 10)).not.toContain(moved._id);
+    } finally {
+      await sys.db.collection<DossierDoc>('dossiers').updateOne({ _id: moved._id }, { $set: { status: moved.status, 'view.status': moved.status, ...listKeys(moved) } });
     }
   });
 });

@@ -11,7 +11,9 @@
  * filter again. The second part checks that the results stay Mongo's.
  */
 import type { Collection, Db, Document, MongoClient } from 'mongodb';
-import { COLLECTIONS } from '../../store/db';
+import { openJobsFilter } from '../../store/courier-jobs';
+import { COLLECTIONS, ensureIndexes } from '../../store/db';
+import { bucketFilter } from '../../store/dossier-list';
 import { freshDatabase } from '../support/mongo';
 
 let client: MongoClient;
@@ -20,6 +22,7 @@ let dossiers: Collection<Document & { _id: string }>;
 
 beforeAll(async () => {
   ({ client, db } = await freshDatabase('plan'));
+  await ensureIndexes(db);
   dossiers = db.collection(COLLECTIONS.dossiers);
   await dossiers.insertMany([
     { _id: 'HL-0001', status: 'received', agencyId: 'a1', version: 1 },
@@ -61,10 +64,26 @@ describe('SQLite plans through the indexes', () => {
     expect(lines.join('\n')).toMatch(/SEARCH \S+ USING INDEX \S+_status_submitted /);
     expect(lines.join('\n')).not.toMatch(/\bSCAN\b/);
   });
-  test("a courier's open jobs search the status index, not all of the courier's jobs", async () => {
-    const explained = await db.collection(COLLECTIONS.courierJobs).find({ status: 'open', courierId: 'HL-BT01' }).explain();
+  test("a courier's open jobs search the open-courier key, not all open jobs nor all of the courier's jobs", async () => {
+    const explained = await db.collection(COLLECTIONS.courierJobs).find(openJobsFilter('HL-BT01') as Document).explain();
     const lines = ((explained.queryPlanner as { Plan?: unknown[] }).Plan ?? []).map(String).join('\n');
-    expect(lines).toMatch(/SEARCH \S+ USING INDEX \S+_status_courier /);
+    expect(lines).toMatch(/SEARCH \S+ USING INDEX \S+_open_courier /);
+    expect(lines).not.toMatch(/\bSCAN\b/);
+  });
+
+  // Every read of a list page is one bucket of one of these shapes (store/dossier-list.ts).
+  test.each([
+    ['the whole office (an hour)', {}, '2026-03-02T09', 'list_hour'],
+    ['one agency (a day)', { agencyId: 'HL-UBND' }, '2026-03-02', 'list_agency_day'],
+    ['one status (a day)', { status: 'processing' }, '2026-03-02', 'list_status_day'],
+    ['an agency and a status (a day)', { agencyId: 'HL-UBND', status: 'processing' }, '2026-03-02', 'list_agency_status_day'],
+    ['an agency, a status and a procedure (a day)', { agencyId: 'HL-UBND', status: 'closed', procedureCode: '1.001234' }, '2026-03-02', 'list_agency_status_day'],
+    ['an agency and a procedure (a day)', { agencyId: 'HL-UBND', procedureCode: '1.001234' }, '2026-03-02', 'list_procedure_day'],
+    ['a procedure (a day)', { procedureCode: '1.001234' }, '2026-03-02', 'list_procedure_day'],
+  ])('a list page over %s searches its bucket index', async (_what, q, slot, index) => {
+    const lines = (await plan(bucketFilter(q, slot) as Document)).join('\n');
+    expect(lines).toMatch(new RegExp(`SEARCH \\S+ USING INDEX \\S+_${index} `));
+    expect(lines).not.toMatch(/\bSCAN\b/);
   });
 });
 

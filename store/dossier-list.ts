@@ -1,0 +1,217 @@
+/**
+ * Dossier list pages through indexed equalities only (issue #10).
+ *
+ * The embedded FerretDB pushes one top-level string equality on an indexed
+ * field to SQLite and does everything else (ranges, sorts) in memory over what
+ * that equality selects. So a page never asks for a sort or a range over a set
+ * that grows with the data: each dossier carries scalar bucket keys (the
+ * filters' values and its local submission day, or hour for the unfiltered
+ * list), and a page walks the buckets newest first with one indexed equality
+ * each, sorting only the bucket it reads, until the page is full. Which days
+ * hold any dossier is kept in `dossier_days` (a few hundred documents a year),
+ * so the walk skips days without dossiers and knows where the data ends.
+ *
+ * The cost of a page is then the size of the buckets it reads: a day of one
+ * agency, or an hour of the whole office, whatever the collection's size.
+ */
+import type { Db, Filter } from 'mongodb';
+import { localDate, localMinutes } from '../domain/calendar';
+import type { DossierStatus, DossierView } from '../domain/dossier';
+import { COLLECTIONS, isDuplicateKey } from './db';
+
+/** Bump when the keys change: the startup backfill then rewrites them (backfillListKeys). */
+export const LIST_KEYS_VERSION = 1;
+
+/** The bucket keys a dossier document carries, one indexed field each (store/db.ts). */
+export interface ListKeys {
+  /** Local (UTC+7) hour of submission, `YYYY-MM-DDTHH`: the unfiltered list. */
+  listHour: string;
+  /** `agency|day` */
+  listAgencyDay: string;
+  /** `status|day` */
+  listStatusDay: string;
+  /** `agency|status|day` */
+  listAgencyStatusDay: string;
+  /** `procedure|day` */
+  listProcedureDay: string;
+}
+
+export const LIST_KEY_FIELDS: readonly (keyof ListKeys)[] = ['listHour', 'listAgencyDay', 'listStatusDay', 'listAgencyStatusDay', 'listProcedureDay'];
+
+/** What the keys are made of. */
+export interface ListedFields {
+  agencyId: string;
+  status: DossierStatus;
+  procedureCode: string;
+  submittedAt: Date;
+}
+
+const HOUR_MS = 3_600_000;
+
+const hourOf = (ms: number): string => `${localDate(ms)}T${String(Math.floor(localMinutes(ms) / 60)).padStart(2, '0')}`;
+
+export function listKeys(d: ListedFields): ListKeys {
+  const at = d.submittedAt.getTime();
+  const day = localDate(at);
+  return {
+    listHour: hourOf(at),
+    listAgencyDay: `${d.agencyId}|${day}`,
+    listStatusDay: `${d.status}|${day}`,
+    listAgencyStatusDay: `${d.agencyId}|${d.status}|${day}`,
+    listProcedureDay: `${d.procedureCode}|${day}`,
+  };
+}
+
+/** A day that holds at least one dossier. */
+interface DossierDayDoc {
+  _id: string;
+}
+
+/** Days this process has already recorded: a day is written once, not with every projection. */
+const knownDays = new Set<string>();
+
+/**
+ * Records that `submittedAt`'s local day holds a dossier. Written before the
+ * dossier itself, so a page never misses a dossier because its day is unknown.
+ */
+export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
+  const day = localDate(submittedAt.getTime());
+  if (knownDays.has(`${db.databaseName}/${day}`)) return;
+  try {
+    await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).insertOne({ _id: day });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+  }
+  knownDays.add(`${db.databaseName}/${day}`);
+}
+
+/** What a list page returns of a dossier. */
+export interface ListedDossier extends ListedFields, ListKeys {
+  _id: string;
+  view: DossierView;
+}
+
+export interface DossierListQuery {
+  agencyId?: string;
+  status?: string;
+  procedureCode?: string;
+  /** Epoch milliseconds: submitted at or after. */
+  from?: number;
+  /** Epoch milliseconds: submitted before. */
+  to?: number;
+  /** The last dossier of the previous page. */
+  after?: { at: number; id: string };
+  limit: number;
+}
+
+/** The bucket key a query walks, and whether its buckets are hours (else days). */
+function bucketOf(q: Omit<DossierListQuery, 'limit'>): { field: keyof ListKeys; value: (slot: string) => string; hourly: boolean } {
+  // The most selective key the query's equalities allow; the other equalities are applied by FerretDB.
+  if (q.agencyId && q.status) return { field: 'listAgencyStatusDay', value: (d) => `${q.agencyId}|${q.status}|${d}`, hourly: false };
+  if (q.procedureCode) return { field: 'listProcedureDay', value: (d) => `${q.procedureCode}|${d}`, hourly: false };
+  if (q.agencyId) return { field: 'listAgencyDay', value: (d) => `${q.agencyId}|${d}`, hourly: false };
+  if (q.status) return { field: 'listStatusDay', value: (d) => `${q.status}|${d}`, hourly: false };
+  // The whole office: an hour is a city's ~50 dossiers, a day would be ~1,100.
+  return { field: 'listHour', value: (h) => h, hourly: true };
+}
+
+/** The one read of a page's walk: the bucket `slot` (a day, or an hour for the unfiltered list) of the query. */
+export function bucketFilter(q: Omit<DossierListQuery, 'limit'>, slot: string): Filter<ListedDossier> {
+  const bucket = bucketOf(q);
+  // The bucket key first: FerretDB pushes the first indexed equality to SQLite and applies the rest itself.
+  const f = { [bucket.field]: bucket.value(slot) } as Filter<ListedDossier>;
+  if (q.agencyId) f.agencyId = q.agencyId;
+  if (q.status) f.status = q.status as DossierStatus;
+  if (q.procedureCode) f.procedureCode = q.procedureCode;
+  return f;
+}
+
+/** Buckets read at once, growing while they come back short (a quiet filter walks many empty days). */
+const MAX_PARALLEL = 16;
+
+/**
+ * A page of dossiers, newest first (submission instant, then code, both
+ * descending), after `q.after`. Every read is one indexed equality on a
+ * bucket key; see the module comment.
+ */
+export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedDossier[]> {
+  const bucket = bucketOf(q);
+  const upper = Math.min(q.to ?? Infinity, q.after ? q.after.at + 1 : Infinity);
+  const lower = q.from ?? -Infinity;
+  // The days that hold dossiers, newest first, within the query's range.
+  const lastDay = upper === Infinity ? null : localDate(upper - 1);
+  const firstDay = lower === -Infinity ? null : localDate(lower);
+  const days = (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray())
+    .map((d) => d._id)
+    .filter((d) => (lastDay === null || d <= lastDay) && (firstDay === null || d >= firstDay))
+    .sort()
+    .reverse();
+  const slots: string[] = [];
+  for (const day of days) {
+    if (!bucket.hourly) slots.push(day);
+    else for (let h = 23; h >= 0; h--) slots.push(`${day}T${String(h).padStart(2, '0')}`);
+  }
+  // Hours outside the range are skipped without a read.
+  const inRange = (slot: string) => {
+    if (!bucket.hourly) return true;
+    const start = Date.parse(`${slot}:00:00+07:00`);
+    return start < upper && start + HOUR_MS > lower;
+  };
+
+  const filter = (slot: string) => bucketFilter(q, slot);
+  const keep = (d: ListedDossier) => {
+    const at = d.submittedAt.getTime();
+    if (at < lower || (q.to !== undefined && at >= q.to)) return false;
+    if (q.after && (at > q.after.at || (at === q.after.at && d._id >= q.after.id))) return false;
+    return true;
+  };
+  const newestFirst = (a: ListedDossier, b: ListedDossier) => b.submittedAt.getTime() - a.submittedAt.getTime() || (a._id < b._id ? 1 : a._id > b._id ? -1 : 0);
+
+  const page: ListedDossier[] = [];
+  const todo = slots.filter(inRange);
+  let width = 1;
+  while (page.length < q.limit && todo.length) {
+    const round = todo.splice(0, width);
+    const found = await Promise.all(round.map((slot) => db.collection<ListedDossier>(COLLECTIONS.dossiers).find(filter(slot)).toArray()));
+    for (const docs of found) {
+      page.push(...docs.filter(keep).sort(newestFirst));
+      if (page.length >= q.limit) break;
+    }
+    width = Math.min(MAX_PARALLEL, width * 2);
+  }
+  return page.slice(0, q.limit);
+}
+
+/** The startup backfill's marker, in `read_model_meta`. */
+interface MetaDoc {
+  _id: string;
+  version: number;
+}
+
+/**
+ * Gives every dossier document written before the bucket keys existed its
+ * keys, and records its day. Idempotent; runs once per LIST_KEYS_VERSION (a
+ * marker says it is done), at worker startup, before the worker takes work.
+ * Each update is guarded by the document's version, so a projection written
+ * meanwhile (which carries its own keys) is left alone.
+ */
+export async function backfillListKeys(db: Db, log: (m: string) => void = () => undefined): Promise<number> {
+  const meta = db.collection<MetaDoc>(COLLECTIONS.readModelMeta);
+  const marker = await meta.findOne({ _id: 'listKeys' });
+  if (marker && marker.version >= LIST_KEYS_VERSION) return 0;
+  const dossiers = db.collection<ListedDossier & { version: number }>(COLLECTIONS.dossiers);
+  let updated = 0;
+  // One pass over the collection in its stored order: no sort, no range.
+  const cursor = dossiers.find({}, { projection: { _id: 1, version: 1, agencyId: 1, status: 1, procedureCode: 1, submittedAt: 1, ...Object.fromEntries(LIST_KEY_FIELDS.map((f) => [f, 1])) } });
+  for await (const d of cursor) {
+    if (!(d.submittedAt instanceof Date)) continue;
+    await recordListDay(db, d.submittedAt);
+    const keys = listKeys(d);
+    if (LIST_KEY_FIELDS.every((f) => d[f] === keys[f])) continue;
+    const r = await dossiers.updateOne({ _id: d._id, version: d.version }, { $set: keys });
+    updated += r.modifiedCount;
+    if (updated % 10_000 === 0 && updated) log(`list keys: ${updated} dossiers updated`);
+  }
+  await meta.replaceOne({ _id: 'listKeys' }, { version: LIST_KEYS_VERSION }, { upsert: true });
+  return updated;
+}
