@@ -6,30 +6,19 @@
  */
 import { count, deadline, electronicSubmission, eventually, firedAt, SELF, templates, toOutForDelivery, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
-import { clerk, courier, portal, WorkflowHarness } from '../support/workflow-harness';
+import { clerk, courier, portal } from '../support/workflow-harness';
+import { useHarness } from '../support/use-harness';
 
-let h: WorkflowHarness;
-let monday: string;
-
-beforeAll(async () => {
-  h = await WorkflowHarness.create({ label: 'delivery' });
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(async () => {
-  monday = await h.nextMonday();
-  await h.advanceTo(at(monday, 0, '09:00'));
-});
+const h = useHarness({ label: 'delivery' });
 
 const NOT_HOME = { type: 'courier.delivery_attempted' as const, outcome: 'failed' as const, reason: 'not_home' as const, note: 'Gọi không nghe máy' };
 
 /** Electronic submission, received Monday 10:00, completed Tuesday 10:00: delivery due end of Wednesday. */
 async function outForDelivery(overrides: Parameters<typeof electronicSubmission>[1] = {}) {
-  const sub = electronicSubmission(monday, overrides);
-  await toProcessing(h, sub, at(monday, 0, '10:00'));
-  const out = await toOutForDelivery(h, sub, at(monday, 1, '10:00'));
-  expect(deadline(out, 'delivery')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(monday, 2) });
+  const sub = electronicSubmission(h.monday, overrides);
+  await toProcessing(h, sub, at(h.monday, 0, '10:00'));
+  const out = await toOutForDelivery(h, sub, at(h.monday, 1, '10:00'));
+  expect(deadline(out, 'delivery')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(h.monday, 2) });
   expect(out.job).toMatchObject({ purpose: 'delivery', attempt: 1, courierId: 'HL-BT01' });
   return { sub, out };
 }
@@ -41,14 +30,14 @@ async function failAttempt(code: string, when: string) {
 
 test('nobody home: invitation at once, a second two working days later at 08:00, back to the agency after two more', async () => {
   const { sub } = await outForDelivery();
-  const held = await failAttempt(sub.code, at(monday, 2, '10:00'));
+  const held = await failAttempt(sub.code, at(h.monday, 2, '10:00'));
   expect(held.status).toBe('held_at_post_office');
   // The return leg's clock stops at the first attempt, whatever its outcome.
-  expect(deadline(held, 'delivery')).toMatchObject({ state: 'met_on_time', completedAt: at(monday, 2, '10:00') });
+  expect(deadline(held, 'delivery')).toMatchObject({ state: 'met_on_time', completedAt: at(h.monday, 2, '10:00') });
   expect(held.attempts).toEqual([
-    { attempt: 1, occurredAt: at(monday, 2, '10:00'), outcome: 'failed', reason: 'not_home', note: 'Gọi không nghe máy', courierId: 'HL-BT01' },
+    { attempt: 1, occurredAt: at(h.monday, 2, '10:00'), outcome: 'failed', reason: 'not_home', note: 'Gọi không nghe máy', courierId: 'HL-BT01' },
   ]);
-  expect(held.invitations).toEqual({ sentAt: [at(monday, 2, '10:00')], nextAt: at(monday, 4, '08:00'), returnAt: endOf(monday, 8) });
+  expect(held.invitations).toEqual({ sentAt: [at(h.monday, 2, '10:00')], nextAt: at(h.monday, 4, '08:00'), returnAt: endOf(h.monday, 8) });
   expect(held.job).toBeNull();
   await eventually(async () => {
     const inv = (await h.outbox(sub.code)).filter((m) => m.template === 'result.invitation');
@@ -57,21 +46,21 @@ test('nobody home: invitation at once, a second two working days later at 08:00,
   });
   await eventually(async () => expect((await h.jobs(sub.code)).map((j) => [j.purpose, j.status])).toEqual([['delivery', 'failed']]));
 
-  await h.advanceTo(at(monday, 4, '07:59'));
+  await h.advanceTo(at(h.monday, 4, '07:59'));
   expect((await h.view(sub.code)).invitations.sentAt).toHaveLength(1);
-  await h.advanceTo(at(monday, 4, '08:01'));
+  await h.advanceTo(at(h.monday, 4, '08:01'));
   const second = await h.until(sub.code, (v) => v.invitations.sentAt.length === 2, 'second invitation');
-  expect(second.invitations).toEqual({ sentAt: [at(monday, 2, '10:00'), firedAt(at(monday, 4, '08:00'))], nextAt: null, returnAt: endOf(monday, 8) });
+  expect(second.invitations).toEqual({ sentAt: [at(h.monday, 2, '10:00'), firedAt(at(h.monday, 4, '08:00'))], nextAt: null, returnAt: endOf(h.monday, 8) });
   expect(second.status).toBe('held_at_post_office');
   await eventually(async () => expect(count(await templates(h, sub.code, 'citizen'), 'result.invitation')).toBe(2));
 
   // Friday + 2 working days = Tuesday; returned when Tuesday ends.
-  await h.advanceTo(at(monday, 8, '23:59'));
+  await h.advanceTo(at(h.monday, 8, '23:59'));
   expect((await h.view(sub.code)).status).toBe('held_at_post_office');
-  await h.advanceTo(at(monday, 9, '00:01'));
+  await h.advanceTo(at(h.monday, 9, '00:01'));
   const final = await h.result(sub.code);
   expect(final.status).toBe('returned_to_agency');
-  expect(final.timeline.find((t) => t.type === 'result.returned_to_agency')).toMatchObject({ occurredAt: firedAt(endOf(monday, 8)) });
+  expect(final.timeline.find((t) => t.type === 'result.returned_to_agency')).toMatchObject({ occurredAt: firedAt(endOf(h.monday, 8)) });
   expect(final.deadlines.map((d) => [d.stage, d.state])).toEqual([
     ['handoff', 'met_on_time'],
     ['processing', 'met_on_time'],
@@ -89,9 +78,9 @@ test('redelivery on request: a redelivery charge, a new courier job, cash on del
   const { sub } = await outForDelivery();
   const wrongNow = await h.refusal(sub.code, portal, { type: 'citizen.redelivery_requested' });
   expect(wrongNow).toMatchObject({ status: 409 });
-  await failAttempt(sub.code, at(monday, 2, '10:00'));
+  await failAttempt(sub.code, at(h.monday, 2, '10:00'));
 
-  await h.advanceTo(at(monday, 3, '09:00'));
+  await h.advanceTo(at(h.monday, 3, '09:00'));
   const again = await h.event(sub.code, portal, { type: 'citizen.redelivery_requested', note: 'Chiều thứ Năm có nhà' });
   expect(again.status).toBe('out_for_delivery');
   expect(again.fees).toEqual({
@@ -119,7 +108,7 @@ test('redelivery on request: a redelivery charge, a new courier job, cash on del
   });
 
   // The old invitation schedule is void: nothing fires on Friday or on Tuesday night.
-  await h.advanceTo(at(monday, 9, '09:00'));
+  await h.advanceTo(at(h.monday, 9, '09:00'));
   const waiting = await h.view(sub.code);
   expect(waiting.status).toBe('out_for_delivery');
   expect(waiting.invitations.sentAt).toHaveLength(1);
@@ -164,8 +153,8 @@ test('redelivery on request: a redelivery charge, a new courier job, cash on del
 
 test('a held result collected at the counter by a proxy ends the invitations', async () => {
   const { sub } = await outForDelivery();
-  await failAttempt(sub.code, at(monday, 2, '10:00'));
-  await h.advanceTo(at(monday, 3, '15:00'));
+  await failAttempt(sub.code, at(h.monday, 2, '10:00'));
+  await h.advanceTo(at(h.monday, 3, '15:00'));
   const collected = await h.event(sub.code, clerk, {
     type: 'counter.collected',
     recipient: { fullName: 'Trần Thị B', idNumber: '022080009999', relationship: 'proxy', authorizationRef: 'UQ-12' },
@@ -180,7 +169,7 @@ test('a held result collected at the counter by a proxy ends the invitations', a
 test('cash dossier: the whole amount is collected on delivery', async () => {
   const { sub, out } = await outForDelivery({ payment: { method: 'cash' } });
   expect(out.fees).toMatchObject({ totalVnd: 122000, paidVnd: 0, dueVnd: 122000 });
-  await h.advanceTo(at(monday, 2, '10:00'));
+  await h.advanceTo(at(h.monday, 2, '10:00'));
   const wrong = await h.refusal(sub.code, courier('HL-BT01'), { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF, collectedVnd: 100000 });
   expect(wrong).toMatchObject({ status: 422, type: 'cash-mismatch' });
   const delivered = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF, collectedVnd: 122000 });
@@ -192,7 +181,7 @@ test('cash dossier: the whole amount is collected on delivery', async () => {
 describe('identity at delivery', () => {
   test('self with another ID number, or a proxy without authorisation: 422 and nothing changes', async () => {
     const { sub, out } = await outForDelivery();
-    await h.advanceTo(at(monday, 2, '10:00'));
+    await h.advanceTo(at(h.monday, 2, '10:00'));
     const stranger = await h.refusal(sub.code, courier('HL-BT01'), {
       type: 'courier.delivery_attempted',
       outcome: 'delivered',
@@ -228,7 +217,7 @@ describe('identity at delivery', () => {
 
   test('the same checks at the counter', async () => {
     const { sub } = await outForDelivery();
-    await failAttempt(sub.code, at(monday, 2, '10:00'));
+    await failAttempt(sub.code, at(h.monday, 2, '10:00'));
     const before = await h.view(sub.code);
     const stranger = await h.refusal(sub.code, clerk, {
       type: 'counter.collected',

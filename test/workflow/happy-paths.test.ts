@@ -1,26 +1,15 @@
 import { submission } from '../support/fixtures';
 import { at, endOf } from '../support/time';
-import { agency, clerk, courier, WorkflowHarness } from '../support/workflow-harness';
+import { agency, clerk, courier } from '../support/workflow-harness';
+import { useHarness } from '../support/use-harness';
 
-let h: WorkflowHarness;
-let monday: string;
-
-beforeAll(async () => {
-  h = await WorkflowHarness.create({ label: 'happy' });
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(async () => {
-  monday = await h.nextMonday();
-  await h.advanceTo(at(monday, 0, '09:00'));
-});
+const h = useHarness({ label: 'happy' });
 
 const deadline = (v: { deadlines: { stage: string }[] }, stage: string) => v.deadlines.find((d) => d.stage === stage) as Record<string, unknown>;
 
 test('collect and deliver at home, prepaid: every deadline met, one capture, the result delivered', async () => {
   // Judicial record extract: 10 working days, fee 200,000; pickup 20,000 and delivery 22,000 within Hạ Long.
-  const sub = submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(monday, 0, '09:15') });
+  const sub = submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(h.monday, 0, '09:15') });
   const registered = await h.submit(sub);
   expect(registered.fees).toEqual({
     items: [
@@ -32,35 +21,35 @@ test('collect and deliver at home, prepaid: every deadline met, one capture, the
     paidVnd: 0,
     dueVnd: 242000,
   });
-  expect(deadline(registered, 'pickup')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(monday, 1) });
+  expect(deadline(registered, 'pickup')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(h.monday, 1) });
 
   const awaiting = await h.until(sub.code, (v) => v.status === 'awaiting_pickup' && v.fees.paidVnd === 242000, 'pickup dispatch and capture');
   expect(awaiting.job).toMatchObject({ purpose: 'pickup', courierId: 'HL-BT01' });
 
-  await h.advanceTo(at(monday, 0, '14:05'));
-  const pickedUp = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.picked_up' }, { occurredAt: at(monday, 0, '14:00') });
+  await h.advanceTo(at(h.monday, 0, '14:05'));
+  const pickedUp = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.picked_up' }, { occurredAt: at(h.monday, 0, '14:00') });
   expect(pickedUp.status).toBe('in_transit_to_agency');
-  expect(deadline(pickedUp, 'pickup')).toMatchObject({ state: 'met_on_time', completedAt: at(monday, 0, '14:00') });
+  expect(deadline(pickedUp, 'pickup')).toMatchObject({ state: 'met_on_time', completedAt: at(h.monday, 0, '14:00') });
   // Same district: J+1 from the pickup day.
-  expect(deadline(pickedUp, 'handoff')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(monday, 1) });
+  expect(deadline(pickedUp, 'handoff')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(h.monday, 1) });
 
-  await h.advanceTo(at(monday, 1, '10:00'));
+  await h.advanceTo(at(h.monday, 1, '10:00'));
   const received = await h.event(sub.code, agency('QN-STP'), { type: 'agency.received', receiptNo: 'BN-001' });
   expect(received.status).toBe('processing');
   expect(deadline(received, 'handoff')).toMatchObject({ state: 'met_on_time' });
   // Received Tuesday: 10 working days are Wed..Fri, Mon..Fri, Mon..Tue → ends Tuesday of week 3.
-  expect(deadline(received, 'processing')).toMatchObject({ owner: 'agency', state: 'open', dueAt: endOf(monday, 15) });
+  expect(deadline(received, 'processing')).toMatchObject({ owner: 'agency', state: 'open', dueAt: endOf(h.monday, 15) });
 
-  await h.advanceTo(at(monday, 8, '11:00'));
-  const completed = await h.event(sub.code, agency('QN-STP'), { type: 'agency.completed', outcome: 'approved', resultRef: 'LLTP-2026-1' }, { occurredAt: at(monday, 8, '11:00') });
+  await h.advanceTo(at(h.monday, 8, '11:00'));
+  const completed = await h.event(sub.code, agency('QN-STP'), { type: 'agency.completed', outcome: 'approved', resultRef: 'LLTP-2026-1' }, { occurredAt: at(h.monday, 8, '11:00') });
   expect(completed.status).toBe('result_ready');
-  expect(deadline(completed, 'processing')).toMatchObject({ state: 'met_on_time', completedAt: at(monday, 8, '11:00') });
-  expect(deadline(completed, 'delivery')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(monday, 9) });
+  expect(deadline(completed, 'processing')).toMatchObject({ state: 'met_on_time', completedAt: at(h.monday, 8, '11:00') });
+  expect(deadline(completed, 'delivery')).toMatchObject({ owner: 'post', state: 'open', dueAt: endOf(h.monday, 9) });
 
   const out = await h.until(sub.code, (v) => v.status === 'out_for_delivery', 'delivery dispatch');
   expect(out.job).toMatchObject({ purpose: 'delivery', courierId: 'HL-BT01' });
 
-  await h.advanceTo(at(monday, 9, '09:30'));
+  await h.advanceTo(at(h.monday, 9, '09:30'));
   const delivered = await h.event(sub.code, courier('HL-BT01'), {
     type: 'courier.delivery_attempted',
     outcome: 'delivered',
@@ -101,20 +90,20 @@ test('electronic submission, counter collection, cash at the counter', async () 
     pickupAddress: undefined,
     delivery: { method: 'counter' },
     payment: { method: 'cash' },
-    submittedAt: at(monday, 0, '16:30'),
+    submittedAt: at(h.monday, 0, '16:30'),
   });
   const registered = await h.submit(sub);
   // After 15:00: J is Tuesday; electronic handoff is due the end of J.
-  expect(deadline(registered, 'handoff')).toMatchObject({ state: 'open', dueAt: endOf(monday, 1) });
+  expect(deadline(registered, 'handoff')).toMatchObject({ state: 'open', dueAt: endOf(h.monday, 1) });
   expect(registered.deadlines.map((d) => d.stage)).toEqual(['handoff']);
   expect(registered.fees).toMatchObject({ totalVnd: 100000, dueVnd: 100000 });
   await h.until(sub.code, (v) => v.status === 'in_transit_to_agency', 'electronic handoff');
   const handoffs = await h.db.collection('handoffs').find({ dossierCode: sub.code }).toArray();
   expect(handoffs).toEqual([expect.objectContaining({ channel: 'manual', mode: 'electronic' })]);
 
-  await h.advanceTo(at(monday, 1, '08:30'));
+  await h.advanceTo(at(h.monday, 1, '08:30'));
   await h.event(sub.code, agency('HL-UBND'), { type: 'agency.received' });
-  await h.advanceTo(at(monday, 2, '15:00'));
+  await h.advanceTo(at(h.monday, 2, '15:00'));
   await h.event(sub.code, agency('HL-UBND'), { type: 'agency.completed', outcome: 'approved' });
   // Counter collection: the return leg ends when the citizen is told the result is ready.
   const held = await h.until(sub.code, (v) => v.status === 'held_at_post_office', 'counter notice');

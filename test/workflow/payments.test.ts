@@ -7,9 +7,8 @@
 import { submission } from '../support/fixtures';
 import { deadline, electronicSubmission, eventually, SELF, toOutForDelivery } from '../support/steps';
 import { at } from '../support/time';
-import { agency, courier, portal, WorkflowHarness } from '../support/workflow-harness';
-
-let monday: string;
+import { agency, courier, portal } from '../support/workflow-harness';
+import { useHarness } from '../support/use-harness';
 
 /**
  * The capture activity's HTTP call gives up after 10 s (activities/http.ts),
@@ -19,22 +18,12 @@ let monday: string;
 const SLOW_MS = 11_000;
 
 describe('capture retried', () => {
-  let h: WorkflowHarness;
-  beforeAll(async () => {
-    h = await WorkflowHarness.create({ label: 'pay-retry', gatewaySlowMs: SLOW_MS });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    monday = await h.nextMonday();
-    await h.advanceTo(at(monday, 0, '09:00'));
-  });
+  const h = useHarness({ label: 'pay-retry', gatewaySlowMs: SLOW_MS });
 
   const requestsFor = (key: string) => h.gateway.requests.filter((r) => r.path === '/v1/captures' && r.idempotencyKey === key);
 
   test('a 503 then success charges once', async () => {
-    const sub = electronicSubmission(monday, { payment: { method: 'prepaid', reference: 'PAY-FAIL-1' } });
+    const sub = electronicSubmission(h.monday, { payment: { method: 'prepaid', reference: 'PAY-FAIL-1' } });
     await h.submit(sub);
     const paid = await h.until(sub.code, (v) => v.fees.paidVnd > 0, 'capture after a 503');
     expect(paid.fees).toMatchObject({ totalVnd: 122000, paidVnd: 122000, dueVnd: 0 });
@@ -58,7 +47,7 @@ describe('capture retried', () => {
       expect(h.gateway.captures).not.toContainEqual(expect.objectContaining({ idempotencyKey: `${sub.code}:capture` }));
 
       h.gateway.outage(false);
-      await h.advanceTo(at(monday, 0, '09:30'));
+      await h.advanceTo(at(h.monday, 0, '09:30'));
       const paid = await h.until(sub.code, (v) => v.fees.paidVnd > 0, 'capture after the outage');
       expect(paid.fees).toMatchObject({ paidVnd: paid.fees.totalVnd, dueVnd: 0 });
       expect(h.gateway.captures.filter((c) => c.idempotencyKey === `${sub.code}:capture`)).toHaveLength(1);
@@ -71,7 +60,7 @@ describe('capture retried', () => {
   });
 
   test('a gateway answering after the timeout: the retry finds the first capture, charged once', async () => {
-    const sub = electronicSubmission(monday, { payment: { method: 'prepaid', reference: 'PAY-SLOW-1' } });
+    const sub = electronicSubmission(h.monday, { payment: { method: 'prepaid', reference: 'PAY-SLOW-1' } });
     await h.submit(sub);
     const key = `${sub.code}:capture`;
     const paid = await h.until(sub.code, (v) => v.fees.paidVnd > 0, 'capture after a timeout');
@@ -84,7 +73,7 @@ describe('capture retried', () => {
   }, 40_000);
 
   test('withdrawn while the capture is still under way: the late capture is refunded, the courier job cancelled', async () => {
-    const sub = submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(monday, 0, '09:15'), payment: { method: 'prepaid', reference: 'PAY-SLOW-2' } });
+    const sub = submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(h.monday, 0, '09:15'), payment: { method: 'prepaid', reference: 'PAY-SLOW-2' } });
     await h.submit(sub);
     // The courier goes out while the capture is still waiting on the gateway.
     await h.until(sub.code, (v) => v.status === 'awaiting_pickup' && v.job !== null, 'pickup dispatch');
@@ -106,20 +95,10 @@ describe('capture retried', () => {
 });
 
 describe('capture declined', () => {
-  let h: WorkflowHarness;
-  beforeAll(async () => {
-    h = await WorkflowHarness.create({ label: 'pay-decline' });
-  });
-  afterAll(async () => {
-    await h?.close();
-  });
-  beforeEach(async () => {
-    monday = await h.nextMonday();
-    await h.advanceTo(at(monday, 0, '09:00'));
-  });
+  const h = useHarness({ label: 'pay-decline' });
 
   test('the citizen is told, the fee stays due and is collected in cash on delivery', async () => {
-    const sub = electronicSubmission(monday, { payment: { method: 'prepaid', reference: 'PAY-DECLINE-1' } });
+    const sub = electronicSubmission(h.monday, { payment: { method: 'prepaid', reference: 'PAY-DECLINE-1' } });
     await h.submit(sub);
     const declined = await h.until(sub.code, (v) => v.timeline.some((t) => t.type === 'system.payment_declined'), 'decline');
     expect(declined.fees).toMatchObject({ totalVnd: 122000, paidVnd: 0, dueVnd: 122000 });
@@ -133,12 +112,12 @@ describe('capture declined', () => {
 
     // The dossier goes on; the courier collects what is owed.
     await h.until(sub.code, (v) => v.status === 'in_transit_to_agency');
-    await h.advanceTo(at(monday, 0, '10:00'));
+    await h.advanceTo(at(h.monday, 0, '10:00'));
     await h.event(sub.code, agency('HL-UBND'), { type: 'agency.received' });
-    const out = await toOutForDelivery(h, sub, at(monday, 1, '10:00'));
+    const out = await toOutForDelivery(h, sub, at(h.monday, 1, '10:00'));
     expect(deadline(out, 'processing').state).toBe('met_on_time');
     expect(out.fees.dueVnd).toBe(122000);
-    await h.advanceTo(at(monday, 2, '10:00'));
+    await h.advanceTo(at(h.monday, 2, '10:00'));
     const refused = await h.refusal(sub.code, courier('HL-BT01'), { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF });
     expect(refused).toMatchObject({ status: 422, type: 'cash-mismatch' });
     const delivered = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF, collectedVnd: 122000 });

@@ -6,35 +6,24 @@
 import { submission } from '../support/fixtures';
 import { count, deadline, electronicSubmission, eventually, pickUp, SELF, templates, toAwaitingPickup, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
-import { agency, courier, WorkflowHarness } from '../support/workflow-harness';
+import { agency, courier } from '../support/workflow-harness';
+import { useHarness } from '../support/use-harness';
 
-let h: WorkflowHarness;
-let monday: string;
-
-beforeAll(async () => {
-  h = await WorkflowHarness.create({ label: 'resilience', stickyCache: false });
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(async () => {
-  monday = await h.nextMonday();
-  await h.advanceTo(at(monday, 0, '09:00'));
-});
+const h = useHarness({ label: 'resilience', stickyCache: false });
 
 test('the worker goes away mid-dossier; a new one on the same task queue finishes it, charging once', async () => {
-  const sub = submission({ procedureCode: '2.000720', agencyId: 'HL-UBND', submittedAt: at(monday, 0, '09:15') });
+  const sub = submission({ procedureCode: '2.000720', agencyId: 'HL-UBND', submittedAt: at(h.monday, 0, '09:15') });
   await toAwaitingPickup(h, sub);
-  await pickUp(h, sub, at(monday, 0, '14:00'));
+  await pickUp(h, sub, at(h.monday, 0, '14:00'));
   await h.until(sub.code, (v) => v.timeline.some((t) => t.type === 'system.handed_off'), 'paper handoff recorded');
-  await h.advanceTo(at(monday, 1, '10:00'));
+  await h.advanceTo(at(h.monday, 1, '10:00'));
 
   // The worker goes away. (The time-skipping server does not move its clock while a
   // workflow task waits for a worker, so time is advanced only while one runs.)
   await h.stopWorker();
   // The agency reports receipt meanwhile: the update waits for a worker.
   let answered = false;
-  const pending = h.event(sub.code, agency('HL-UBND'), { type: 'agency.received' }, { occurredAt: at(monday, 1, '10:00') }).finally(() => {
+  const pending = h.event(sub.code, agency('HL-UBND'), { type: 'agency.received' }, { occurredAt: at(h.monday, 1, '10:00') }).finally(() => {
     answered = true;
   });
   await new Promise((r) => setTimeout(r, 1000));
@@ -43,20 +32,20 @@ test('the worker goes away mid-dossier; a new one on the same task queue finishe
   const received = await pending;
   expect(received.status).toBe('processing');
   // Received Tuesday: due end of Friday, at risk from the end of Thursday.
-  expect(deadline(received, 'processing')).toMatchObject({ state: 'open', dueAt: endOf(monday, 4) });
+  expect(deadline(received, 'processing')).toMatchObject({ state: 'open', dueAt: endOf(h.monday, 4) });
 
   // The new worker (no cached state: it replays the whole history) keeps the timers.
-  await h.advanceTo(at(monday, 4, '00:30'));
+  await h.advanceTo(at(h.monday, 4, '00:30'));
   const risky = await h.until(sub.code, (v) => deadline(v, 'processing').atRisk, 'at risk after the restart');
-  expect(deadline(risky, 'processing')).toMatchObject({ state: 'open', dueAt: endOf(monday, 4) });
+  expect(deadline(risky, 'processing')).toMatchObject({ state: 'open', dueAt: endOf(h.monday, 4) });
 
   await h.restartWorker();
-  await h.advanceTo(at(monday, 4, '10:00'));
+  await h.advanceTo(at(h.monday, 4, '10:00'));
   await h.event(sub.code, agency('HL-UBND'), { type: 'agency.completed', outcome: 'approved' });
   // Killed again while the delivery dispatch may be under way.
   await h.restartWorker();
   await h.until(sub.code, (v) => v.status === 'out_for_delivery' && v.job !== null, 'delivery dispatch after the restart');
-  await h.advanceTo(at(monday, 4, '15:00'));
+  await h.advanceTo(at(h.monday, 4, '15:00'));
   const delivered = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF });
   expect(delivered.status).toBe('delivered');
   const final = await h.result(sub.code);
@@ -80,9 +69,9 @@ test('the worker goes away mid-dossier; a new one on the same task queue finishe
 });
 
 test('an event sent twice with the same eventId is applied once and answered the same', async () => {
-  const sub = electronicSubmission(monday);
-  await toProcessing(h, sub, at(monday, 0, '10:00'));
-  await h.advanceTo(at(monday, 1, '10:00'));
+  const sub = electronicSubmission(h.monday);
+  await toProcessing(h, sub, at(h.monday, 0, '10:00'));
+  await h.advanceTo(at(h.monday, 1, '10:00'));
   const first = await h.event(sub.code, agency('HL-UBND'), { type: 'agency.supplement_requested', reason: 'Thiếu giấy tờ', items: ['CCCD'] }, { eventId: `${sub.code}-ev-1` });
   const again = await h.event(sub.code, agency('HL-UBND'), { type: 'agency.supplement_requested', reason: 'Thiếu giấy tờ', items: ['CCCD'] }, { eventId: `${sub.code}-ev-1` });
   expect(again).toEqual(first);

@@ -6,25 +6,14 @@
 import { submission } from '../support/fixtures';
 import { count, deadline, electronicSubmission, eventually, firedAt, pickUp, templates, toAwaitingPickup, toProcessing } from '../support/steps';
 import { at, endOf } from '../support/time';
-import { agency, courier, portal, WorkflowHarness } from '../support/workflow-harness';
+import { agency, courier, portal } from '../support/workflow-harness';
+import { useHarness } from '../support/use-harness';
 
-let h: WorkflowHarness;
-let monday: string;
-
-beforeAll(async () => {
-  h = await WorkflowHarness.create({ label: 'withdrawal' });
-});
-afterAll(async () => {
-  await h?.close();
-});
-beforeEach(async () => {
-  monday = await h.nextMonday();
-  await h.advanceTo(at(monday, 0, '09:00'));
-});
+const h = useHarness({ label: 'withdrawal' });
 
 /** Judicial record extract at the provincial Department of Justice: fee 200,000 + pickup 20,000 + delivery 22,000, prepaid. */
 const judicialRecord = (overrides: Parameters<typeof submission>[0] = {}) =>
-  submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(monday, 0, '09:15'), payment: { method: 'prepaid', reference: 'PAY-W' }, ...overrides });
+  submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at(h.monday, 0, '09:15'), payment: { method: 'prepaid', reference: 'PAY-W' }, ...overrides });
 
 const handoffs = (code: string) => h.db.collection('handoffs').find({ dossierCode: code }).toArray();
 
@@ -32,15 +21,15 @@ describe('withdrawal', () => {
   test('while processing: the agency is told, the procedure fee and pickup charge are kept, the delivery charge refunded', async () => {
     const sub = judicialRecord();
     await toAwaitingPickup(h, sub);
-    await pickUp(h, sub, at(monday, 0, '14:00'));
-    await h.advanceTo(at(monday, 1, '10:00'));
-    await h.event(sub.code, agency('QN-STP'), { type: 'agency.received' }, { occurredAt: at(monday, 1, '10:00') });
+    await pickUp(h, sub, at(h.monday, 0, '14:00'));
+    await h.advanceTo(at(h.monday, 1, '10:00'));
+    await h.event(sub.code, agency('QN-STP'), { type: 'agency.received' }, { occurredAt: at(h.monday, 1, '10:00') });
 
-    await h.advanceTo(at(monday, 2, '10:00'));
-    const withdrawn = await h.event(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Không còn nhu cầu' }, { occurredAt: at(monday, 2, '10:00') });
+    await h.advanceTo(at(h.monday, 2, '10:00'));
+    const withdrawn = await h.event(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Không còn nhu cầu' }, { occurredAt: at(h.monday, 2, '10:00') });
     expect(withdrawn.status).toBe('withdrawn');
     // The open processing deadline ends where the dossier stopped.
-    expect(deadline(withdrawn, 'processing')).toMatchObject({ completedAt: at(monday, 2, '10:00'), state: 'met_on_time' });
+    expect(deadline(withdrawn, 'processing')).toMatchObject({ completedAt: at(h.monday, 2, '10:00'), state: 'met_on_time' });
     expect(withdrawn.fees).toMatchObject({ totalVnd: 242000, paidVnd: 220000, dueVnd: 0 });
     expect(withdrawn.timeline.at(-1)).toMatchObject({ type: 'citizen.withdrawn', note: 'Không còn nhu cầu' });
 
@@ -72,7 +61,7 @@ describe('withdrawal', () => {
     const sub = judicialRecord();
     const awaiting = await toAwaitingPickup(h, sub);
     expect(awaiting.job).toMatchObject({ purpose: 'pickup', attempt: 1, courierId: 'HL-BT01' });
-    await h.advanceTo(at(monday, 0, '11:00'));
+    await h.advanceTo(at(h.monday, 0, '11:00'));
     const withdrawn = await h.event(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Nộp trực tiếp' });
     expect(withdrawn.status).toBe('withdrawn');
     expect(withdrawn.job).toBeNull();
@@ -91,12 +80,12 @@ describe('withdrawal', () => {
   test('cash paid at pickup, withdrawn in transit: the post keeps its pickup charge and refunds the rest in cash', async () => {
     const sub = judicialRecord({ payment: { method: 'cash' } });
     await toAwaitingPickup(h, sub);
-    await h.advanceTo(at(monday, 0, '14:00'));
+    await h.advanceTo(at(h.monday, 0, '14:00'));
     const short = await h.refusal(sub.code, courier('HL-BT01'), { type: 'courier.picked_up', collectedVnd: 200000 });
     expect(short).toMatchObject({ status: 422, type: 'cash-mismatch' });
     const picked = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.picked_up', collectedVnd: 242000 });
     expect(picked.fees).toMatchObject({ paidVnd: 242000, dueVnd: 0 });
-    await h.advanceTo(at(monday, 0, '16:00'));
+    await h.advanceTo(at(h.monday, 0, '16:00'));
     const withdrawn = await h.event(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Đổi ý' });
     expect(withdrawn.fees).toMatchObject({ paidVnd: 20000, dueVnd: 0 });
     await h.result(sub.code);
@@ -109,7 +98,7 @@ describe('withdrawal', () => {
 
   test('withdrawn before the electronic handoff went out: the agency that receives it is told of the withdrawal', async () => {
     // FAIL: the gateway answers 503 once, so the capture (first in line) is retried 2 s later and the handoff waits behind it.
-    const sub = electronicSubmission(monday, { payment: { method: 'prepaid', reference: 'PAY-FAIL-W' } });
+    const sub = electronicSubmission(h.monday, { payment: { method: 'prepaid', reference: 'PAY-FAIL-W' } });
     const registered = await h.submit(sub);
     expect(registered.status).toBe('submitted');
     const withdrawn = await h.event(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Nộp nhầm' });
@@ -129,9 +118,9 @@ describe('withdrawal', () => {
   });
 
   test('refused once the result is released (409), and nothing changes', async () => {
-    const sub = electronicSubmission(monday);
-    await toProcessing(h, sub, at(monday, 0, '10:00'));
-    await h.advanceTo(at(monday, 1, '10:00'));
+    const sub = electronicSubmission(h.monday);
+    await toProcessing(h, sub, at(h.monday, 0, '10:00'));
+    await h.advanceTo(at(h.monday, 1, '10:00'));
     const released = await h.event(sub.code, agency('HL-UBND'), { type: 'agency.completed', outcome: 'approved' });
     expect(released.status).toBe('result_ready');
     const atRelease = await h.refusal(sub.code, portal, { type: 'citizen.withdrawn', reason: 'Muộn' });
@@ -151,7 +140,7 @@ describe('pickup failures', () => {
     const sub = judicialRecord();
     await toAwaitingPickup(h, sub);
 
-    await h.advanceTo(at(monday, 0, '11:00'));
+    await h.advanceTo(at(h.monday, 0, '11:00'));
     const first = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.pickup_failed', reason: 'Không có nhà' });
     expect(first.status).toBe('awaiting_pickup');
     expect(first.job).toBeNull();
@@ -163,38 +152,38 @@ describe('pickup failures', () => {
     });
     await eventually(async () => {
       const notice = (await h.outbox(sub.code)).find((m) => m.template === 'pickup.failed');
-      expect(notice).toMatchObject({ audience: 'citizen', data: { redispatchAt: at(monday, 1, '08:00') } });
+      expect(notice).toMatchObject({ audience: 'citizen', data: { redispatchAt: at(h.monday, 1, '08:00') } });
     });
 
-    await h.advanceTo(at(monday, 1, '07:59'));
+    await h.advanceTo(at(h.monday, 1, '07:59'));
     expect((await h.view(sub.code)).job).toBeNull();
-    await h.advanceTo(at(monday, 1, '08:01'));
+    await h.advanceTo(at(h.monday, 1, '08:01'));
     const second = await h.until(sub.code, (v) => v.job?.attempt === 2, 'second dispatch');
     expect(second.job).toMatchObject({ purpose: 'pickup', attempt: 2, courierId: 'HL-BT01' });
     expect(second.timeline.find((t) => t.type === 'courier.pickup_redispatched')).toMatchObject({
-      occurredAt: firedAt(at(monday, 1, '08:00')),
+      occurredAt: firedAt(at(h.monday, 1, '08:00')),
       note: 'attempt 2',
     });
 
     // Failing on a Friday afternoon: the next attempt is Monday morning.
-    await h.advanceTo(at(monday, 4, '16:00'));
+    await h.advanceTo(at(h.monday, 4, '16:00'));
     await h.event(sub.code, courier('HL-BT01'), { type: 'courier.pickup_failed', reason: 'Sai địa chỉ' });
-    await h.advanceTo(at(monday, 7, '07:59'));
+    await h.advanceTo(at(h.monday, 7, '07:59'));
     expect((await h.view(sub.code)).job).toBeNull();
-    await h.advanceTo(at(monday, 7, '08:01'));
+    await h.advanceTo(at(h.monday, 7, '08:01'));
     const third = await h.until(sub.code, (v) => v.job?.attempt === 3, 'third dispatch');
     expect(third.job).toMatchObject({ purpose: 'pickup', attempt: 3 });
     expect(third.status).toBe('awaiting_pickup');
     // The pickup due (end of Tuesday) passed long ago.
-    expect(deadline(third, 'pickup')).toMatchObject({ state: 'overdue', dueAt: endOf(monday, 1) });
+    expect(deadline(third, 'pickup')).toMatchObject({ state: 'overdue', dueAt: endOf(h.monday, 1) });
 
-    await h.advanceTo(at(monday, 7, '10:00'));
-    const cancelled = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.pickup_failed', reason: 'Từ chối' }, { occurredAt: at(monday, 7, '10:00') });
+    await h.advanceTo(at(h.monday, 7, '10:00'));
+    const cancelled = await h.event(sub.code, courier('HL-BT01'), { type: 'courier.pickup_failed', reason: 'Từ chối' }, { occurredAt: at(h.monday, 7, '10:00') });
     expect(cancelled.status).toBe('cancelled');
     expect(cancelled.pickupFailures.map((f) => f.reason)).toEqual(['Không có nhà', 'Sai địa chỉ', 'Từ chối']);
     expect(cancelled.fees).toMatchObject({ paidVnd: 0, dueVnd: 0 });
     // The open pickup record is closed at the cancellation (after its due: late).
-    expect(deadline(cancelled, 'pickup')).toMatchObject({ completedAt: at(monday, 7, '10:00'), state: 'met_late' });
+    expect(deadline(cancelled, 'pickup')).toMatchObject({ completedAt: at(h.monday, 7, '10:00'), state: 'met_late' });
 
     const final = await h.result(sub.code);
     expect(final.status).toBe('cancelled');
