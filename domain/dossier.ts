@@ -229,20 +229,15 @@ export interface FeesView {
   dueVnd: number;
 }
 
-export interface DeadlineView {
-  stage: Stage;
-  owner: Owner;
-  startedAt: Instant;
-  dueAt: Instant;
-  revisedDueAt: Instant | null;
-  completedAt: Instant | null;
-  state: DeadlineState;
-  atRisk: boolean;
-  workingDays: number;
-  supplementWorkingDays: number;
+type DeadlineViewFields = Pick<
+  DeadlineRecord,
+  'stage' | 'owner' | 'startedAt' | 'dueAt' | 'revisedDueAt' | 'completedAt' | 'state' | 'atRisk' | 'workingDays' | 'supplementWorkingDays'
+> & {
   /** Decision 766's due (processing only); absent from views written before it existed. */
   indexDueAt?: Instant | null;
-}
+};
+/** A deadline as readers see it: the record without the timers' bookkeeping (flattened, one object type). */
+export type DeadlineView = { [K in keyof DeadlineViewFields]: DeadlineViewFields[K] };
 
 /** The dossier view of DESIGN.md §4 (unmasked; the API masks by role). */
 export interface DossierView {
