@@ -353,7 +353,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
     const seedMs = await seed(s.db, templates, size);
     log(`  seeded in ${(seedMs / 1000).toFixed(0)} s; building the compliance counts`);
     const countsMs = BUILD_COUNTS ? await buildCounts(s.db) : null;
-    log(`  counts ${countsMs === null ? 'not built in 30 min' : `built in ${(countsMs / 1000).toFixed(0)} s`}; measuring`);
+    log(`  counts ${!BUILD_COUNTS ? 'not built (BENCH_SCALE_COUNTS=0)' : countsMs === null ? 'not built in 30 min' : `built in ${(countsMs / 1000).toFixed(0)} s`}; measuring${LOCK ? ` once ${LOCK} is free` : ''}`);
     const release = await holdLock();
     try {
       const rows: Row[] = [];
