@@ -21,15 +21,16 @@
  * workflow, N dossiers left waiting for their pickup.
  *
  * Options (flags or BENCH_LIFECYCLE_* variables):
- *   --rates=2,5          arrival rates, dossiers/s (BENCH_LIFECYCLE_RATES)
+ *   --rates=1,3          arrival rates, dossiers/s (BENCH_LIFECYCLE_RATES)
  *   --seconds=30         arrival window per rate (BENCH_LIFECYCLE_SECONDS)
  *   --steady-rate=20 --steady-minutes=10   a steady phase after the rates, dossiers only (0: none)
  *   --cached=100         open workflows for the memory figure, twice (0: none)
  *   --settings='defaults;act4:WORKER_MAX_CONCURRENT_ACTIVITIES=4,MONGODB_MAX_POOL_SIZE=5'
  *   --max-in-flight=400  arrivals beyond it are dropped (counted)
+ *   --poll=1             seconds between a client's reads while it waits for the dossier to move on
  *   --drain=60           seconds a phase's journeys may run on after its arrivals, then abandoned (counted)
  *   --label=short        names the report section; --out=docs/BENCHMARKS.md (--out= for none)
- *   --full               rates 5,20,50 × 30 s, steady 20/s for 10 min, 250 cached (about 25 min)
+ *   --full               rates 2,5,50 × 30 s, steady 20/s for 10 min, 250 cached (about 25 min)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -57,7 +58,7 @@ function option(name: string, env: string, fallback: string): string {
 }
 const FULL = option('full', 'BENCH_LIFECYCLE_FULL', 'false') === 'true';
 const numbers = (s: string) => s.split(',').map(Number).filter((n) => Number.isFinite(n) && n > 0);
-const RATES = numbers(option('rates', 'BENCH_LIFECYCLE_RATES', FULL ? '5,20,50' : '2,5'));
+const RATES = numbers(option('rates', 'BENCH_LIFECYCLE_RATES', FULL ? '2,5,50' : '1,3'));
 const SECONDS = Number(option('seconds', 'BENCH_LIFECYCLE_SECONDS', '30'));
 const STEADY_RATE = Number(option('steady-rate', 'BENCH_LIFECYCLE_STEADY_RATE', '20'));
 const STEADY_MINUTES = Number(option('steady-minutes', 'BENCH_LIFECYCLE_STEADY_MINUTES', FULL ? '10' : '0'));
@@ -76,7 +77,7 @@ const SETTINGS = option('settings', 'BENCH_LIFECYCLE_SETTINGS', 'defaults')
   });
 
 const SECRET = 'bench-lifecycle-secret-of-at-least-32-characters';
-const POLL_MS = 250;
+const POLL_MS = Number(option('poll', 'BENCH_LIFECYCLE_POLL', '1')) * 1000;
 const REQUEST_TIMEOUT_MS = 30_000;
 /** Journeys still running this long after their phase's arrivals end are abandoned. */
 const DRAIN_MS = Number(option('drain', 'BENCH_LIFECYCLE_DRAIN', '60')) * 1000;
@@ -105,6 +106,11 @@ interface Phase {
   inFlight: Sample[];
   backlog: Sample[];
   timerLags: number[];
+  /** Workflow ids of completed journeys, for their histories. */
+  ids: string[];
+  /** From a sample of completed histories: activity scheduled → started, and started → completed. */
+  activityWait: number[];
+  activityRun: number[];
 }
 
 class Abandoned extends Error {}
@@ -113,7 +119,8 @@ class Abandoned extends Error {}
 interface Driver {
   kind: Phase['kind'];
   taskQueue: string;
-  journey(p: Phase, i: number, stopped: () => boolean): Promise<void>;
+  /** Resolves to the journey's workflow id. */
+  journey(p: Phase, i: number, stopped: () => boolean): Promise<string>;
 }
 
 function countError(p: Phase, what: string): void {
@@ -188,6 +195,7 @@ function apiDriver(base: string, taskQueue: string, prefix: string): Driver {
       await event(p, code, 'completed', agency, { type: 'agency.completed', outcome: 'approved', resultRef: 'KQ-1' }, stopped);
       const out = await until(p, code, (v) => v.status === 'out_for_delivery' && v.job !== null, stopped);
       await event(p, code, 'delivered', courier(out.job!.courierId), { type: 'courier.delivery_attempted', outcome: 'delivered', recipient: SELF }, stopped);
+      return `dossier-${code}`;
     },
   };
 }
@@ -221,6 +229,7 @@ function baselineDriver(temporal: Client, taskQueue: string, prefix: string): Dr
         await timed(p.events, () => h.executeUpdate(baselineStepUpdate, { args: [step] }));
         if (step === 3) await settled(p, h, 3, stopped); // as it waits for the delivery job
       }
+      return h.workflowId;
     },
   };
 }
@@ -240,7 +249,7 @@ async function backlogOf(connection: Connection, taskQueue: string): Promise<num
 }
 
 async function runPhase(driver: Driver, temporal: Client, connection: Connection, rate: number, seconds: number): Promise<Phase> {
-  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [] };
+  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [] };
   const end = p.started + seconds * 1000;
   const probes = await Promise.all(
     Array.from({ length: PROBES }, (_, k) =>
@@ -273,7 +282,8 @@ async function runPhase(driver: Driver, temporal: Client, connection: Connection
       driver
         .journey(p, i, stopped)
         .then(
-          () => {
+          (id) => {
+            p.ids.push(id);
             p.journeys.push(Date.now() - t0);
             p.completedAt.push(Date.now());
           },
@@ -289,6 +299,7 @@ async function runPhase(driver: Driver, temporal: Client, connection: Connection
   stopAt = Date.now() + DRAIN_MS;
   await Promise.all(running);
   for (const h of probes) p.timerLags.push(...(await Promise.race([h.result(), sleep(30_000).then(() => [] as number[])])));
+  await activityTimes(temporal, p);
   log(`  ${driver.kind} @ ${rate}/s: ${summarizePhase(p)}`);
   return p;
 }
@@ -297,6 +308,34 @@ async function runPhase(driver: Driver, temporal: Client, connection: Connection
 function settledFrom(p: Phase): number {
   const l = summarize(p.journeys).p50;
   return Number.isFinite(l) ? l : 0;
+}
+
+const HISTORY_SAMPLE = 25;
+
+/** Activity queueing and run times from the histories of up to HISTORY_SAMPLE completed journeys, spread over the phase. */
+async function activityTimes(temporal: Client, p: Phase): Promise<void> {
+  const step = Math.max(1, Math.floor(p.ids.length / HISTORY_SAMPLE));
+  const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : Number.NaN);
+  for (let i = 0; i < p.ids.length; i += step) {
+    const history = await temporal.workflow.getHandle(p.ids[i]!).fetchHistory().catch(() => null);
+    const scheduled = new Map<string, number>();
+    const started = new Map<string, number>();
+    for (const e of history?.events ?? []) {
+      const id = String(e.eventId);
+      // temporal.api.enums.v1.EventType: 10 scheduled, 11 started, 12 completed.
+      if (e.eventType === 10) scheduled.set(id, ms(e.eventTime));
+      else if (e.eventType === 11) {
+        const of = String(e.activityTaskStartedEventAttributes?.scheduledEventId);
+        started.set(of, ms(e.eventTime));
+        p.activityWait.push(ms(e.eventTime) - (scheduled.get(of) ?? Number.NaN));
+      } else if (e.eventType === 12) {
+        const of = String(e.activityTaskCompletedEventAttributes?.scheduledEventId);
+        p.activityRun.push(ms(e.eventTime) - (started.get(of) ?? Number.NaN));
+      }
+    }
+  }
+  p.activityWait = p.activityWait.filter(Number.isFinite);
+  p.activityRun = p.activityRun.filter(Number.isFinite);
 }
 
 function phaseThroughput(p: Phase): number {
@@ -516,7 +555,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
     '',
     `- Machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}; **shared with other work**: load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} after (1/5/15 min). Read the ratios to the in-run baseline, not the absolute figures.`,
     `- ${versions()}`,
-    `- Rates ${RATES.join(', ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop.`,
+    `- Rates ${RATES.join(', ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times: from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
     '',
   ];
   for (const r of results) {
@@ -526,14 +565,14 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
       lines.push(`One finished journey's history: ${keys.map((k) => `${k} ${r.shape!.dossier[k]} (baseline ${r.shape!.baseline[k]})`).join(', ')}.`, '');
     }
     lines.push(
-      '| rate /s | dossiers/s | baseline /s | ratio | submission p50 / p99 ms | baseline | p99 ratio | event p50 / p99 ms | baseline | p99 ratio | journey p50 s | timer lag p50 / p99 ms | baseline | in flight (first → last third) | baseline | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
-      '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+      '| rate /s | dossiers/s | baseline /s | ratio | submission p50 / p99 ms | baseline | p99 ratio | event p50 / p99 ms | baseline | p99 ratio | journey p50 s | timer lag p50 / p99 ms | baseline | activity queued p50 / p99 ms | baseline | activity run p50 / p99 ms | baseline | in flight (first → last third) | baseline | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
+      '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
     );
     for (const { dossier: d, baseline: b } of r.pairs) {
       const [ds, bs, de, be, dt, bt] = [summarize(d.submissions), summarize(b.submissions), summarize(d.events), summarize(b.events), summarize(d.timerLags), summarize(b.timerLags)];
       const pct = (s: Summary) => `${fmtMs(s.p50)} / ${fmtMs(s.p99)}`;
       lines.push(
-        `| ${d.rate} | ${phaseThroughput(d).toFixed(2)} | ${phaseThroughput(b).toFixed(2)} | ${fmtRatio(ratio(phaseThroughput(d), phaseThroughput(b)))} | ${pct(ds)} | ${pct(bs)} | ${fmtRatio(ratio(ds.p99, bs.p99))} | ${pct(de)} | ${pct(be)} | ${fmtRatio(ratio(de.p99, be.p99))} | ${(summarize(d.journeys).p50 / 1000).toFixed(1)} | ${pct(dt)} | ${pct(bt)} | ${trendCell(d, d.inFlight)} | ${trendCell(b, b.inFlight)} | ${trendCell(d, d.backlog)} | ${d.completedAt.length} / ${d.arrivals} (${d.dropped}, ${d.abandoned}); baseline ${b.completedAt.length} / ${b.arrivals} (${b.dropped}, ${b.abandoned}) | ${errs(d)}${b.errors.size ? `; baseline ${errs(b)}` : ''} |`,
+        `| ${d.rate} | ${phaseThroughput(d).toFixed(2)} | ${phaseThroughput(b).toFixed(2)} | ${fmtRatio(ratio(phaseThroughput(d), phaseThroughput(b)))} | ${pct(ds)} | ${pct(bs)} | ${fmtRatio(ratio(ds.p99, bs.p99))} | ${pct(de)} | ${pct(be)} | ${fmtRatio(ratio(de.p99, be.p99))} | ${(summarize(d.journeys).p50 / 1000).toFixed(1)} | ${pct(dt)} | ${pct(bt)} | ${pct(summarize(d.activityWait))} | ${pct(summarize(b.activityWait))} | ${pct(summarize(d.activityRun))} | ${pct(summarize(b.activityRun))} | ${trendCell(d, d.inFlight)} | ${trendCell(b, b.inFlight)} | ${trendCell(d, d.backlog)} | ${d.completedAt.length} / ${d.arrivals} (${d.dropped}, ${d.abandoned}); baseline ${b.completedAt.length} / ${b.arrivals} (${b.dropped}, ${b.abandoned}) | ${errs(d)}${b.errors.size ? `; baseline ${errs(b)}` : ''} |`,
       );
     }
     lines.push('');
@@ -542,7 +581,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
       const t = backlogTrend(settledSamples(s, s.inFlight), Math.max(5, s.rate * 2));
       const q = backlogTrend(settledSamples(s, s.backlog), Math.max(5, s.rate * 2));
       lines.push(
-        `Steady ${s.rate} dossiers/s for ${(s.seconds / 60).toFixed(0)} min: ${phaseThroughput(s).toFixed(2)} done/s; submission p50 / p99 ${fmtMs(summarize(s.submissions).p50)} / ${fmtMs(summarize(s.submissions).p99)} ms; event ${fmtMs(summarize(s.events).p50)} / ${fmtMs(summarize(s.events).p99)} ms; timer lag ${fmtMs(summarize(s.timerLags).p50)} / ${fmtMs(summarize(s.timerLags).p99)} ms; in flight ${t.first.toFixed(0)} → ${t.last.toFixed(0)} (${t.perMinute.toFixed(1)}/min, ${t.growing ? '**growing**' : 'not growing'}); task-queue backlog ${Number.isFinite(q.first) ? `${q.first.toFixed(0)} → ${q.last.toFixed(0)} (${q.growing ? '**growing**' : 'not growing'})` : 'not reported'}; ${s.completedAt.length} / ${s.arrivals} done, ${s.dropped} dropped, ${s.abandoned} abandoned; errors: ${errs(s)}.`,
+        `Steady ${s.rate} dossiers/s for ${(s.seconds / 60).toFixed(0)} min: ${phaseThroughput(s).toFixed(2)} done/s; submission p50 / p99 ${fmtMs(summarize(s.submissions).p50)} / ${fmtMs(summarize(s.submissions).p99)} ms; event ${fmtMs(summarize(s.events).p50)} / ${fmtMs(summarize(s.events).p99)} ms; timer lag ${fmtMs(summarize(s.timerLags).p50)} / ${fmtMs(summarize(s.timerLags).p99)} ms; activity queued ${fmtMs(summarize(s.activityWait).p50)} / ${fmtMs(summarize(s.activityWait).p99)} ms, run ${fmtMs(summarize(s.activityRun).p50)} / ${fmtMs(summarize(s.activityRun).p99)} ms; in flight ${t.first.toFixed(0)} → ${t.last.toFixed(0)} (${t.perMinute.toFixed(1)}/min, ${t.growing ? '**growing**' : 'not growing'}); task-queue backlog ${Number.isFinite(q.first) ? `${q.first.toFixed(0)} → ${q.last.toFixed(0)} (${q.growing ? '**growing**' : 'not growing'})` : 'not reported'}; ${s.completedAt.length} / ${s.arrivals} done, ${s.dropped} dropped, ${s.abandoned} abandoned; errors: ${errs(s)}.`,
         '',
       );
     }
@@ -569,6 +608,8 @@ function writeReport(text: string): void {
 // -------------------------------------------------------------------- main
 
 async function main(): Promise<void> {
+  // Ctrl-C: exit, so the exit hook of scripts/servers.ts stops the servers and workers.
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   const started = new Date();
   const loadBefore = os.loadavg();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lifecycle-'));
