@@ -9,7 +9,7 @@
  */
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, Worker } from '@temporalio/worker';
-import { ensureCountsAggregator } from '../../activities/compliance-counts';
+import { ensureCountsAggregator } from '../../clients/dossiers';
 import { loadConfig } from '../../config/config';
 import { connectMongo, ensureIndexes, mongoBounds } from '../../store/db';
 import { stopWithSupervisor } from '../../workers/supervisor-watch';
