@@ -1,13 +1,13 @@
 /** `decide`: a reported event checked (who, when, in which status) and applied, or refused. */
 import { formatInstant, parseInstant } from '../calendar';
 import { TERMINAL_STATUSES, type DossierState } from '../dossier';
-import { EVENT_ROLES, type EventCommand } from '../events';
+import { EVENT_ROLES, type DossierEventType, type EventCommand } from '../events';
 import { pickedUp, pickupFailed } from './events/pickup';
 import { apologized, completed, received, supplementProvided, supplementRequested } from './events/processing';
 import { counterCollected, deliveryAttempted, redeliveryRequested } from './events/result';
 import { withdrawn } from './events/withdrawal';
 import { conflict, invalid, refuse } from './refusals';
-import type { Context, Decision } from './types';
+import type { Context, Decision, Reported } from './types';
 
 /** How far ahead of the workflow's clock a reported `occurredAt` may be (devices' clocks drift). */
 export const MAX_CLOCK_AHEAD_MS = 5 * 60 * 1000;
@@ -30,7 +30,7 @@ export function decide(state: DossierState, cmd: EventCommand, ctx: Context): De
   const occurredAt = formatInstant(at);
   const by = actor.role === 'courier' ? actor.courierId ?? actor.id : actor.role === 'agency' ? actor.agencyId ?? actor.id : actor.id;
 
-  const result = apply(state, cmd, by, occurredAt, ctx);
+  const result = apply({ state, event, actor, by, occurredAt, ctx });
   if (!result.ok) return result;
   const note = 'reason' in event && typeof event.reason === 'string' ? event.reason : undefined;
   const next: DossierState = {
@@ -65,29 +65,23 @@ function occurredAtOf(state: DossierState, cmd: EventCommand, ctx: Context): num
   return at;
 }
 
-function apply(state: DossierState, { event, actor }: EventCommand, by: string, occurredAt: string, ctx: Context): Decision {
-  switch (event.type) {
-    case 'courier.picked_up':
-      return pickedUp(state, event, actor, occurredAt, ctx);
-    case 'courier.pickup_failed':
-      return pickupFailed(state, event, actor, occurredAt, ctx);
-    case 'agency.received':
-      return received(state, event, occurredAt, ctx);
-    case 'agency.supplement_requested':
-      return supplementRequested(state, event, occurredAt, ctx);
-    case 'citizen.supplement_provided':
-      return supplementProvided(state, occurredAt, ctx);
-    case 'agency.apologized':
-      return apologized(state, event, occurredAt, ctx);
-    case 'agency.completed':
-      return completed(state, event, occurredAt, ctx);
-    case 'courier.delivery_attempted':
-      return deliveryAttempted(state, event, actor, occurredAt, ctx);
-    case 'counter.collected':
-      return counterCollected(state, event, by, occurredAt);
-    case 'citizen.redelivery_requested':
-      return redeliveryRequested(state, occurredAt);
-    case 'citizen.withdrawn':
-      return withdrawn(state, event, occurredAt);
-  }
+/** One handler per event type; each checks the status it applies in. */
+const HANDLERS: { [T in DossierEventType]: (reported: Reported<T>) => Decision } = {
+  'courier.picked_up': pickedUp,
+  'courier.pickup_failed': pickupFailed,
+  'agency.received': received,
+  'agency.supplement_requested': supplementRequested,
+  'citizen.supplement_provided': supplementProvided,
+  'agency.apologized': apologized,
+  'agency.completed': completed,
+  'courier.delivery_attempted': deliveryAttempted,
+  'counter.collected': counterCollected,
+  'citizen.redelivery_requested': redeliveryRequested,
+  'citizen.withdrawn': withdrawn,
+};
+
+function apply<T extends DossierEventType>(reported: Reported<T>): Decision {
+  // TypeScript does not correlate HANDLERS[type] with the event's type on its own.
+  const handler = HANDLERS[reported.event.type as T] as (r: Reported<T>) => Decision;
+  return handler(reported);
 }

@@ -1,8 +1,8 @@
 /** The lifecycle's inputs and outputs: what it is told, and the effects it asks for. */
 import type { WorkingCalendar } from '../calendar';
 import type { Actor, CourierJobRef, DossierSettings, DossierState } from '../dossier';
-import type { Refusal } from '../events';
-import type { Address, Agency, Procedure, Submission, Tariff } from '../types';
+import type { DossierEvent, DossierEventType, EventCommand, Refusal } from '../events';
+import type { Address, Agency, Instant, Procedure, Submission, Tariff } from '../types';
 
 export interface Context {
   /** The workflow's now, ms since epoch. */
@@ -32,6 +32,18 @@ export type SystemEvent =
   | { type: 'system.payment_declined'; reason: string };
 
 export type Decision = { ok: true; state: DossierState; effects: Effect[] } | { ok: false; refusal: Refusal };
+
+/** A reported event of type `T` with what `decide` established about it: the handlers' one argument. */
+export interface Reported<T extends DossierEventType> {
+  state: DossierState;
+  event: Extract<DossierEvent, { type: T }>;
+  actor: EventCommand['actor'];
+  /** The actor's id as the timeline records it (the courier's or the agency's, for them). */
+  by: string;
+  /** Checked: not ahead of the clock, not before the dossier's previous event. */
+  occurredAt: Instant;
+  ctx: Context;
+}
 
 /** A state change with the effects it starts; never refused. */
 export interface Outcome {

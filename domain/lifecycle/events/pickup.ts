@@ -1,25 +1,17 @@
 /** The pickup leg: a courier collects the paper, or fails to (three times cancels). */
 import { nextWorkingMorning } from '../../calendar';
 import type { DossierState } from '../../dossier';
-import type { DossierEvent, EventCommand } from '../../events';
 import { transitDays } from '../../routes';
-import type { Instant } from '../../types';
 import { closeDeadline, closeOpenDeadlines, openDeadline } from '../deadlines';
 import { notify } from '../effects';
 import { refundUnowed, takeCash } from '../money';
 import { conflict, courierOwnsJob, refuse } from '../refusals';
-import type { Context, Decision, Effect } from '../types';
+import type { Decision, Effect, Reported } from '../types';
 
 /** Failed pickups after which the dossier is cancelled. */
 export const MAX_PICKUP_FAILURES = 3;
 
-export function pickedUp(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'courier.picked_up' }>,
-  actor: EventCommand['actor'],
-  occurredAt: Instant,
-  ctx: Context,
-): Decision {
+export function pickedUp({ state, event, actor, occurredAt, ctx }: Reported<'courier.picked_up'>): Decision {
   if (state.status !== 'awaiting_pickup') return conflict(state, event.type);
   const mine = courierOwnsJob(state, actor);
   if (mine) return mine;
@@ -35,13 +27,7 @@ export function pickedUp(
   return { ok: true, state: next, effects };
 }
 
-export function pickupFailed(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'courier.pickup_failed' }>,
-  actor: EventCommand['actor'],
-  occurredAt: Instant,
-  ctx: Context,
-): Decision {
+export function pickupFailed({ state, event, actor, occurredAt, ctx }: Reported<'courier.pickup_failed'>): Decision {
   if (state.status !== 'awaiting_pickup') return conflict(state, event.type);
   if (!state.job) return refuse(409, 'no-pickup-job', 'No pickup under way', 'The pickup is re-dispatched on the next working day');
   const mine = courierOwnsJob(state, actor);

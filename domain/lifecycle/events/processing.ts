@@ -1,7 +1,6 @@
 /** The agency's part: receipt, supplements, a new appointment (apology), completion. */
 import { addCalendarDays, atRiskAt, dueAtForDate, dueDay, effectiveDay, parseInstant } from '../../calendar';
 import type { DeadlineRecord, DossierState } from '../../dossier';
-import type { DossierEvent } from '../../events';
 import { transitDays } from '../../routes';
 import type { Instant } from '../../types';
 import {
@@ -17,7 +16,7 @@ import {
 } from '../deadlines';
 import { notify } from '../effects';
 import { conflict, refuse } from '../refusals';
-import type { Context, Decision, Effect } from '../types';
+import type { Context, Decision, Effect, Reported } from '../types';
 
 /**
  * How far past the current due an apology may set the new appointment. The law
@@ -26,19 +25,14 @@ import type { Context, Decision, Effect } from '../types';
  */
 export const MAX_APOLOGY_DAYS = 366;
 
-export function received(state: DossierState, event: Extract<DossierEvent, { type: 'agency.received' }>, occurredAt: Instant, ctx: Context): Decision {
+export function received({ state, event, occurredAt, ctx }: Reported<'agency.received'>): Decision {
   if (state.status !== 'submitted' && state.status !== 'in_transit_to_agency') return conflict(state, event.type);
   let next = closeDeadline({ ...state, status: 'processing', receiptNo: event.receiptNo ?? null }, 'handoff', occurredAt);
   next = openDeadline(next, 'processing', 'agency', occurredAt, state.procedure.processingDays, ctx);
   return { ok: true, state: next, effects: [notify(next, 'citizen', 'dossier.received', { dueAt: deadline(next, 'processing')?.dueAt })] };
 }
 
-export function supplementRequested(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'agency.supplement_requested' }>,
-  occurredAt: Instant,
-  ctx: Context,
-): Decision {
+export function supplementRequested({ state, event, occurredAt, ctx }: Reported<'agency.supplement_requested'>): Decision {
   if (state.status !== 'processing') return conflict(state, event.type);
   const processing = deadline(state, 'processing')!;
   const receivedDay = effectiveDay(ctx.calendar, processing.startedAt);
@@ -66,7 +60,7 @@ export function supplementRequested(
   return { ok: true, state: next, effects: [notify(next, 'citizen', 'supplement.requested', { items: event.items, reason: event.reason })] };
 }
 
-export function supplementProvided(state: DossierState, occurredAt: Instant, ctx: Context): Decision {
+export function supplementProvided({ state, occurredAt, ctx }: Reported<'citizen.supplement_provided'>): Decision {
   if (state.status !== 'awaiting_supplement') return conflict(state, 'citizen.supplement_provided');
   const requests = state.supplementRequests.map((r, i, all) => (i === all.length - 1 ? { ...r, providedAt: occurredAt } : r));
   const provided: DossierState = { ...state, status: 'processing', supplementRequests: requests };
@@ -129,12 +123,7 @@ function resumeProcessing(state: DossierState, d: DeadlineRecord, occurredAt: In
   };
 }
 
-export function apologized(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'agency.apologized' }>,
-  occurredAt: Instant,
-  ctx: Context,
-): Decision {
+export function apologized({ state, event, occurredAt, ctx }: Reported<'agency.apologized'>): Decision {
   if (state.status !== 'processing' && state.status !== 'awaiting_supplement') return conflict(state, event.type);
   // Rules 2: once per clock: an appointment voided by a restart may be replaced.
   if (state.apology && !(rulesV2(state) && state.apology.voidedAt)) {
@@ -161,12 +150,7 @@ export function apologized(
   return { ok: true, state: next, effects: [notify(next, 'citizen', 'dossier.rescheduled', { revisedDueAt, reason: event.reason })] };
 }
 
-export function completed(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'agency.completed' }>,
-  occurredAt: Instant,
-  ctx: Context,
-): Decision {
+export function completed({ state, event, occurredAt, ctx }: Reported<'agency.completed'>): Decision {
   if (state.status !== 'processing') return conflict(state, event.type);
   if (event.outcome === 'rejected' && !event.reason) {
     return refuse(400, 'validation', 'Invalid event', 'A rejection needs a reason', [{ path: 'reason', message: 'is required when rejected' }]);

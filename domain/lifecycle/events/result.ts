@@ -1,21 +1,13 @@
 /** The return leg: a delivery attempt, collection at the counter, redelivery on request. */
 import { formatInstant, localDate, parseInstant } from '../../calendar';
 import type { DossierState } from '../../dossier';
-import type { DossierEvent, EventCommand } from '../../events';
-import type { Instant } from '../../types';
 import { closeDeadline, invitationSchedule, rulesV2 } from '../deadlines';
 import { notify } from '../effects';
 import { takeCash } from '../money';
 import { checkRecipient, conflict, courierOwnsJob, invalid, refuse } from '../refusals';
-import type { Context, Decision, Effect } from '../types';
+import type { Decision, Effect, Reported } from '../types';
 
-export function deliveryAttempted(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'courier.delivery_attempted' }>,
-  actor: EventCommand['actor'],
-  occurredAt: Instant,
-  ctx: Context,
-): Decision {
+export function deliveryAttempted({ state, event, actor, occurredAt, ctx }: Reported<'courier.delivery_attempted'>): Decision {
   if (state.status !== 'out_for_delivery') return conflict(state, event.type);
   const mine = courierOwnsJob(state, actor);
   if (mine) return mine;
@@ -54,12 +46,7 @@ export function deliveryAttempted(
   return { ok: true, state: next, effects };
 }
 
-export function counterCollected(
-  state: DossierState,
-  event: Extract<DossierEvent, { type: 'counter.collected' }>,
-  by: string,
-  occurredAt: Instant,
-): Decision {
+export function counterCollected({ state, event, by, occurredAt }: Reported<'counter.collected'>): Decision {
   if (state.status !== 'held_at_post_office') return conflict(state, event.type);
   const identity = checkRecipient(state, event.recipient);
   if (identity) return identity;
@@ -69,7 +56,7 @@ export function counterCollected(
   return { ok: true, state: next, effects: [...cash.effects, notify(next, 'citizen', 'result.collected'), notify(next, 'agency', 'result.delivered')] };
 }
 
-export function redeliveryRequested(state: DossierState, occurredAt: Instant): Decision {
+export function redeliveryRequested({ state, occurredAt }: Reported<'citizen.redelivery_requested'>): Decision {
   if (state.status !== 'held_at_post_office') return conflict(state, 'citizen.redelivery_requested');
   if (state.delivery?.method !== 'home' || !state.fees.redeliveryCharge) {
     return refuse(409, 'no-home-delivery', 'No home delivery', 'The citizen chose counter collection; there is no address to redeliver to');

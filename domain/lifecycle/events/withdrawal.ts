@@ -1,14 +1,12 @@
 /** The citizen withdraws: jobs cancelled, what is not owed refunded, the agency told if it has the dossier. */
-import { WITHDRAWABLE_STATUSES, type DossierState } from '../../dossier';
-import type { DossierEvent } from '../../events';
-import type { Instant } from '../../types';
+import { WITHDRAWABLE_STATUSES } from '../../dossier';
 import { closeOpenDeadlines } from '../deadlines';
 import { informAgencyOfWithdrawal, notify } from '../effects';
 import { refundUnowed } from '../money';
 import { conflict } from '../refusals';
-import type { Decision, Effect } from '../types';
+import type { Decision, Effect, Reported } from '../types';
 
-export function withdrawn(state: DossierState, event: Extract<DossierEvent, { type: 'citizen.withdrawn' }>, occurredAt: Instant): Decision {
+export function withdrawn({ state, event, occurredAt }: Reported<'citizen.withdrawn'>): Decision {
   if (!WITHDRAWABLE_STATUSES.has(state.status)) return conflict(state, event.type);
   let next = closeOpenDeadlines({ ...state, status: 'withdrawn', pickupRedispatchAt: null, job: null }, occurredAt);
   const effects: Effect[] = [{ kind: 'cancel_jobs', reason: 'withdrawn' }];
