@@ -1,11 +1,10 @@
 import { Context, log } from '@temporalio/activity';
-import type { Client } from '@temporalio/client';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
-import { ensureCountsAggregator, type CountsAggregatorSettings } from '../clients/dossiers';
 import { countedRecords } from '../store/compliance';
 import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, PASS_BATCH, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
 import { withinAttempt } from './attempt';
+import type { WorkflowAccess } from './workflow-access';
 
 export interface CountsRunInput {
   /** How long this run keeps passing before it returns (the workflow then continues as new). */
@@ -38,17 +37,16 @@ export const COUNTS_HEARTBEAT_EVERY_MS = 3000;
  */
 export function createComplianceCountsActivities(deps: {
   db: Db;
-  /** With both, a verification request also starts the aggregator if it is not running (someone terminated it). */
-  temporal?: Client;
-  aggregator?: CountsAggregatorSettings;
+  /** With its ensureCountsAggregator, a verification request also starts the aggregator if it is not running (someone terminated it). */
+  workflows?: WorkflowAccess;
 }) {
   const requests = deps.db.collection<{ _id: string; reason: string }>(COUNTS_COLLECTIONS.requests);
   return {
     /** Idempotent: one request per id; the aggregator serves it at its next pass. */
     async requestComplianceCountsVerification(input: { requestId: string; reason: string }): Promise<void> {
       await requestCountsVerification(deps.db, input.reason, input.requestId);
-      const { temporal, aggregator } = deps;
-      if (temporal && aggregator) await withinAttempt(temporal, () => ensureCountsAggregator(temporal, aggregator));
+      const { workflows } = deps;
+      if (workflows?.ensureCountsAggregator) await withinAttempt(workflows.temporal, workflows.ensureCountsAggregator);
     },
 
     async maintainComplianceCounts(input: CountsRunInput): Promise<CountsRunResult> {

@@ -1,5 +1,4 @@
 import type { Db } from 'mongodb';
-import type { CountsAggregatorSettings, DossierClient } from '../clients/dossiers';
 import type { DossierView } from '../domain/dossier';
 import { writeProjection } from '../store/read-model';
 import { ReferenceData } from '../store/reference-data';
@@ -13,6 +12,9 @@ import { createOutboxActivities } from './outbox';
 import { createPaymentActivities } from './payments';
 import { createReconcileActivities } from './reconcile';
 import { createReferenceDataActivities } from './reference-data';
+import type { WorkflowAccess } from './workflow-access';
+
+export type { WorkflowAccess } from './workflow-access';
 
 export interface ActivityDeps {
   db: Db;
@@ -20,10 +22,11 @@ export interface ActivityDeps {
   paymentGatewayApiKey?: string;
   notifyWebhookUrl?: string;
   fetch?: Fetch;
-  /** Reads dossier workflows' views for the reconciliation pass; without it that activity fails (non-retryable). */
-  dossiers?: DossierClient;
-  /** The compliance counts' aggregator, which a verification request starts again if it is not running (with `dossiers`). */
-  countsAggregator?: CountsAggregatorSettings;
+  /**
+   * Reads dossier workflows' views for the reconciliation pass (without it that activity fails,
+   * non-retryable), and starts the compliance counts' aggregator again on a verification request.
+   */
+  workflows?: WorkflowAccess;
 }
 
 /** Every activity the workflows run (dossier, compliance snapshot and counts, reconciliation), built from the clients they need. */
@@ -39,8 +42,8 @@ export function createActivities(activityDeps: ActivityDeps) {
     ...createPaymentActivities({ db: deps.db, fetch: fetchImpl, gatewayUrl: deps.paymentGatewayUrl, gatewayApiKey: deps.paymentGatewayApiKey }),
     ...createOutboxActivities({ db: deps.db, fetch: fetchImpl, webhookUrl: deps.notifyWebhookUrl }),
     ...createComplianceActivities({ db: deps.db, refs }),
-    ...createComplianceCountsActivities({ db: deps.db, temporal: deps.dossiers?.temporal, aggregator: deps.countsAggregator }),
-    ...createReconcileActivities({ db: deps.db, dossiers: deps.dossiers }),
+    ...createComplianceCountsActivities({ db: deps.db, workflows: deps.workflows }),
+    ...createReconcileActivities({ db: deps.db, workflows: deps.workflows }),
     async projectDossier(input: { view: DossierView }): Promise<{ written: boolean }> {
       return writeProjection(deps.db, input.view);
     },

@@ -3,21 +3,21 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import { withinAttempt } from './attempt';
 import { reconcileBatch, type BatchResult, type ViewSource } from '../store/reconcile';
-import type { DossierClient } from '../clients/dossiers';
+import type { WorkflowAccess } from './workflow-access';
 
 /** The dossier workflow's current view, through a query (null when there is no such workflow). */
-export function temporalViewSource(dossiers: DossierClient): ViewSource {
-  return { view: (code) => withinAttempt(dossiers.temporal, () => dossiers.view(code)) };
+export function temporalViewSource(workflows: WorkflowAccess): ViewSource {
+  return { view: (code) => withinAttempt(workflows.temporal, () => workflows.dossierView(code)) };
 }
 
 /** Reconciliation of the read model with the workflows (store/reconcile.ts). */
-export function createReconcileActivities(deps: { db: Db; dossiers?: DossierClient }) {
+export function createReconcileActivities(deps: { db: Db; workflows?: WorkflowAccess }) {
   return {
     async reconcileReadModelBatch(input: { after: string | null; batchSize: number }): Promise<BatchResult> {
-      if (!deps.dossiers) {
+      if (!deps.workflows) {
         throw ApplicationFailure.nonRetryable('this worker was built without a Temporal client: it cannot read dossier views', 'ReconcileUnavailable');
       }
-      return reconcileBatch(deps.db, temporalViewSource(deps.dossiers), {
+      return reconcileBatch(deps.db, temporalViewSource(deps.workflows), {
         after: input.after,
         batchSize: input.batchSize,
         onProgress: () => heartbeat(),

@@ -1,9 +1,9 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import type { Db } from 'mongodb';
-import { createActivities } from '../activities';
+import { createActivities, type WorkflowAccess } from '../activities';
 import { attemptInterceptors } from '../activities/attempt';
-import { DossierClient, type CountsAggregatorSettings } from '../clients/dossiers';
+import { DossierClient, ensureCountsAggregator, type CountsAggregatorSettings } from '../clients/dossiers';
 import type { Config } from '../config/config';
 
 export interface DossierWorkerDeps {
@@ -83,8 +83,17 @@ export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Work
       paymentGatewayUrl: deps.paymentGatewayUrl,
       paymentGatewayApiKey: deps.paymentGatewayApiKey,
       notifyWebhookUrl: deps.notifyWebhookUrl,
-      dossiers: deps.temporal ? new DossierClient(deps.temporal, deps.taskQueue) : undefined,
-      countsAggregator: deps.countsAggregator,
+      workflows: deps.temporal ? workflowAccess(deps.temporal, deps.taskQueue, deps.countsAggregator) : undefined,
     }),
   });
+}
+
+/** What the activities ask of the workflows, through the workflows' client. */
+function workflowAccess(temporal: Client, taskQueue: string, countsAggregator?: CountsAggregatorSettings): WorkflowAccess {
+  const dossiers = new DossierClient(temporal, taskQueue);
+  return {
+    temporal,
+    dossierView: (code) => dossiers.view(code),
+    ...(countsAggregator ? { ensureCountsAggregator: () => ensureCountsAggregator(temporal, countsAggregator) } : {}),
+  };
 }
