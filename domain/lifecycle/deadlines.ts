@@ -4,6 +4,12 @@ import type { AgencyViolation, DeadlineRecord, DossierSettings, DossierState, Ow
 import type { Instant } from '../types';
 import type { Context } from './types';
 
+/** The pickup is due at the end of the next working day (DESIGN §3). */
+export const PICKUP_WORKING_DAYS = 1;
+/** An electronic handoff is due the same working day (the next one after 15:00). */
+export const ELECTRONIC_HANDOFF_WORKING_DAYS = 0;
+/** Counter collection: the post's return leg, agency to counter, is a same-district one. */
+export const COUNTER_NOTICE_WORKING_DAYS = 1;
 /** Working days after receipt within which Decree 61 lets an agency ask for a supplement. */
 export const SUPPLEMENT_REQUEST_WINDOW_DAYS = 3;
 /** Working days between invitations to collect a held result, and from the last one to the return. */

@@ -3,7 +3,7 @@ import { formatInstant, parseInstant } from '../calendar';
 import type { DossierState } from '../dossier';
 import { quoteFees, redeliveryCharge } from '../fees';
 import { routeClass } from '../routes';
-import { openDeadline } from './deadlines';
+import { ELECTRONIC_HANDOFF_WORKING_DAYS, PICKUP_WORKING_DAYS, openDeadline } from './deadlines';
 import { notify } from './effects';
 import { sum } from './money';
 import type { Context, Effect, Outcome, Registration } from './types';
@@ -74,11 +74,11 @@ export function register(reg: Registration, ctx: Context): Outcome {
     effects.push({ kind: 'capture_payment', key: `${s.code}:capture`, amountVnd: total, reference: s.payment.reference });
   }
   if (s.services.collect) {
-    state = openDeadline(state, 'pickup', 'post', submittedAt, 1, ctx);
+    state = openDeadline(state, 'pickup', 'post', submittedAt, PICKUP_WORKING_DAYS, ctx);
     effects.push({ kind: 'dispatch_courier', purpose: 'pickup', attempt: 1, address: s.pickupAddress ?? null });
   } else {
     // Electronic handoff: due the same working day (the next one after 15:00).
-    state = openDeadline(state, 'handoff', 'post', submittedAt, 0, ctx);
+    state = openDeadline(state, 'handoff', 'post', submittedAt, ELECTRONIC_HANDOFF_WORKING_DAYS, ctx);
     effects.push({ kind: 'hand_off', mode: 'electronic' });
   }
   effects.push(notify(state, 'citizen', 'dossier.submitted'));

@@ -4,6 +4,7 @@ import type { DeadlineRecord, DossierState } from '../../dossier';
 import { transitDays } from '../../routes';
 import type { Instant } from '../../types';
 import {
+  COUNTER_NOTICE_WORKING_DAYS,
   SUPPLEMENT_REQUEST_WINDOW_DAYS,
   closeDeadline,
   deadline,
@@ -168,7 +169,7 @@ export function completed({ state, event, occurredAt, ctx }: Reported<'agency.co
     return { ok: true, state: next, effects };
   }
   next = { ...next, status: 'result_ready' };
-  const days = state.delivery?.method === 'home' ? transitDays(state.routes.delivery ?? 'inter_province') : 1;
+  const days = state.delivery?.method === 'home' ? transitDays(state.routes.delivery ?? 'inter_province') : COUNTER_NOTICE_WORKING_DAYS;
   next = openDeadline(next, 'delivery', 'post', occurredAt, days, ctx);
   if (state.delivery?.method === 'home') {
     effects.push({ kind: 'dispatch_courier', purpose: 'delivery', attempt: 1, address: state.delivery.address });
