@@ -71,7 +71,7 @@ describe('the same submission sent N times at once', () => {
   test('one workflow, one dossier in the read model, one pickup job, one capture', async () => {
     const ids = await runs(sub.code);
     expect(ids).toHaveLength(1);
-    expect((await sys.temporal.workflow.getHandle(dossierWorkflowId(sub.code)).describe()).runId).toBe(ids[0]);
+    expect((await sys.dossiers.handle(sub.code).describe()).runId).toBe(ids[0]);
     const view = await pollUntil(async () => (await workflowView(sys, sub.code))!, awaitingAssignedPickup);
     expect(view.status).toBe('awaiting_pickup');
     expect(await sys.db.collection(COLLECTIONS.dossiers).countDocuments({ _id: sub.code } as never)).toBe(1);
@@ -117,7 +117,7 @@ describe('the same event (same eventId) sent N times at once', () => {
     expect(first.status).toBe(200);
     expect(first.body.status).toBe('withdrawn');
     // Let the workflow finish (refund, jobs cancelled, last projection), so the repeats meet a closed workflow.
-    await sys.temporal.workflow.getHandle(dossierWorkflowId(sub.code)).result();
+    await sys.dossiers.handle(sub.code).result();
     const versionBefore = (await sys.db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: sub.code }))!.version;
 
     const answers = await times(N, send);

@@ -22,7 +22,7 @@ import { COLLECTIONS } from '../../store/db';
 import { findDossier, writeProjection, type DeadlineDoc } from '../../store/read-model';
 import { reconcileAll, type ReconcileCounts, type ViewSource } from '../../store/reconcile';
 import { ReferenceData } from '../../store/reference-data';
-import { applyEventUpdate, dossierViewQuery, dossierWorkflowId } from '../../workflows/messages';
+import { applyEventUpdate, dossierViewQuery } from '../../workflows/messages';
 import type { ReconcileResult } from '../../workflows/compliance';
 import { marchScenario, instant, SELF } from '../support/domain-views';
 import { HA_LONG_HOME, submission } from '../support/fixtures';
@@ -330,9 +330,9 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
   });
 
   const at = (day: string, offset: number, hhmm: string) => `${addCalendarDays(day, offset)}T${hhmm}:00+07:00`;
-  const query = (code: string) => sys.temporal.workflow.getHandle(dossierWorkflowId(code)).query(dossierViewQuery) as Promise<DossierView>;
+  const query = (code: string) => sys.dossiers.handle(code).query(dossierViewQuery) as Promise<DossierView>;
   const event = (code: string, actor: EventCommand['actor'], ev: EventCommand['event'], occurredAt: string) =>
-    sys.temporal.workflow.getHandle(dossierWorkflowId(code)).executeUpdate(applyEventUpdate, { args: [{ event: ev, actor, occurredAt }] });
+    sys.dossiers.handle(code).executeUpdate(applyEventUpdate, { args: [{ event: ev, actor, occurredAt }] });
   const submit = async (over: Parameters<typeof submission>[0]) => {
     const body = submission({ services: { collect: false, deliver: true }, pickupAddress: undefined, delivery: { method: 'home', address: HA_LONG_HOME }, ...over });
     const res = await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body });
@@ -383,7 +383,7 @@ describe('real dossier workflows on the dev server, reconciled by the workflow',
     await settled(d3, (v) => v.status === 'withdrawn');
     // D1 and D3 end with one more projection of their final view: let them finish before breaking anything.
     for (const code of [d1, d3]) {
-      const status = await pollUntil(async () => (await sys.temporal.workflow.getHandle(dossierWorkflowId(code)).describe()).status.name, (s) => s === 'COMPLETED', 150);
+      const status = await pollUntil(async () => (await sys.dossiers.handle(code).describe()).status.name, (s) => s === 'COMPLETED', 150);
       expect(status).toBe('COMPLETED');
     }
     const window = { from: monday, to: localDate(Date.now()) };

@@ -5,7 +5,6 @@
  * while it is pending and, once a worker is back, the dossier (200), with the
  * prepaid payment captured exactly once.
  */
-import { dossierWorkflowId } from '../../workflows/messages';
 import { submission } from '../support/fixtures';
 import { pollUntil } from '../support/poll';
 import { System } from '../support/system';
@@ -31,7 +30,7 @@ describe('a submission with the worker down', () => {
     expect(accepted.headers.get('retry-after')).toMatch(/^\d+$/);
     expect(accepted.body).toMatchObject({ code: body.code, status: 'registration_pending' });
     // Started, not registered: the workflow exists; nothing is captured yet.
-    expect((await sys.temporal.workflow.getHandle(dossierWorkflowId(body.code)).describe()).status.name).toBe('RUNNING');
+    expect((await sys.dossiers.handle(body.code).describe()).status.name).toBe('RUNNING');
     expect(sys.gateway.captures).toHaveLength(0);
 
     const stillPending = await sys.request('POST', '/v1/dossiers', { token: portal, body });

@@ -8,7 +8,6 @@
  */
 import type { MongoClient } from 'mongodb';
 import { DEFAULT_MONGO_BOUNDS, boundedMongoClient } from '../../store/db';
-import { dossierWorkflowId } from '../../workflows/messages';
 import { submission } from '../support/fixtures';
 import { pollUntil } from '../support/poll';
 import { System } from '../support/system';
@@ -77,7 +76,7 @@ describe('worker capacity', () => {
       proxy.pause();
       // Answered when registration times out; the worker is stopped long before.
       submitted = sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body }).catch(() => undefined);
-      const handle = sys.temporal.workflow.getHandle(dossierWorkflowId(body.code));
+      const handle = sys.dossiers.handle(body.code);
       const pending = await pollUntil(
         async () => (await handle.describe().catch(() => null))?.raw.pendingActivities ?? [],
         (p) => p.some((a) => a.lastStartedTime),
