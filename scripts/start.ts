@@ -17,7 +17,8 @@
  * `npm run chaos -- --scale-out` exercises).
  *
  * The workflow code is bundled once, here, into data/workflow-bundle.js
- * (WORKFLOW_BUNDLE_PATH to put it elsewhere) while the servers start, and every
+ * (WORKFLOW_BUNDLE_PATH to put it elsewhere; `off` to have each worker bundle
+ * the code itself, as before, e.g. to compare) while the servers start, and every
  * worker loads it: a worker started again after a crash polls within seconds
  * instead of bundling for 8–20 s first. It is built again before a worker
  * starts when a source it was built from changed.
@@ -282,10 +283,11 @@ async function main(): Promise<void> {
   const gatewayPort = portFromEnv('PAYMENT_GATEWAY_PORT', 3100);
   const workerCount = countFromEnv('START_WORKERS');
   const apiCount = countFromEnv('START_APIS');
-  env.WORKFLOW_BUNDLE_PATH = path.resolve(env.WORKFLOW_BUNDLE_PATH ?? path.join(DATA, 'workflow-bundle.js'));
-  const bundle = env.WORKFLOW_BUNDLE_PATH;
+  const bundle = env.WORKFLOW_BUNDLE_PATH === 'off' ? null : path.resolve(env.WORKFLOW_BUNDLE_PATH ?? path.join(DATA, 'workflow-bundle.js'));
+  if (bundle) env.WORKFLOW_BUNDLE_PATH = bundle;
+  else delete env.WORKFLOW_BUNDLE_PATH;
   // Started now, beside the servers; awaited before the first worker starts.
-  const bundling = buildBundle(bundle);
+  const bundling = bundle ? buildBundle(bundle) : Promise.resolve();
   void bundling.catch(() => undefined);
   if (embedTemporal) env.TEMPORAL_ADDRESS = `127.0.0.1:${temporalPort}`;
   if (embedMongo) env.MONGODB_URI = `mongodb://127.0.0.1:${ferretPort}`;
@@ -372,7 +374,7 @@ async function main(): Promise<void> {
     const name = nth('worker', i);
     const logFile = freshLog(name);
     return new Part(name, 'app', [], async () => {
-      await buildBundle(bundle);
+      if (bundle) await buildBundle(bundle);
       return spawnTs(name, 'workers/main.ts', env, logFile);
     });
   });

@@ -55,6 +55,8 @@ export const run = {
   faultsRun: [] as FaultRun[],
   checkResults: [] as { after: string; results: Record<string, string[]> }[],
   requests: 0,
+  /** How the workers got the workflow code: the supervisor's bundle (and its build time), or each bundling its own. */
+  bundle: '',
 };
 
 export function resetRun(opts: ChaosOptions): void {
@@ -70,6 +72,7 @@ export function resetRun(opts: ChaosOptions): void {
     faultsRun: [],
     checkResults: [],
     requests: 0,
+    bundle: '',
   });
 }
 

@@ -54,7 +54,9 @@ export async function startStack(): Promise<Stack> {
   const apiPort = await freePorts(apis);
   run.apiUrls = Array.from({ length: apis }, (_, i) => `http://127.0.0.1:${apiPort + i}`);
   const env: NodeJS.ProcessEnv = { ...process.env };
-  for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI', 'WORKFLOW_BUNDLE_PATH']) delete env[name];
+  for (const name of ['TEMPORAL_ADDRESS', 'MONGODB_URI']) delete env[name];
+  // Only `off` is passed on (to compare with workers that bundle the code themselves); a path would be shared between runs.
+  if (env.WORKFLOW_BUNDLE_PATH !== 'off') delete env.WORKFLOW_BUNDLE_PATH;
   Object.assign(env, {
     DATA_DIR: dataDir,
     TEMPORAL_PORT: String(temporalPort),
@@ -85,6 +87,10 @@ export async function startStack(): Promise<Stack> {
     if (Date.now() > until) throw new Error(`npm start was not ready within 180 s: ${output}`);
     await sleep(250);
   }
+  const built = /bundled the workflow code into \S+ \(([\d.]+) s\)/.exec(output);
+  run.bundle = built
+    ? `workers load the workflow bundle the supervisor built once (${built[1]} s)`
+    : 'each worker bundles the workflow code itself when it starts (WORKFLOW_BUNDLE_PATH=off)';
   const connection = await Connection.connect({ address: `127.0.0.1:${temporalPort}` });
   const temporal = new Client({ connection, namespace: 'default' });
   const mongo = new MongoClient(`mongodb://127.0.0.1:${ferretPort}`, { serverSelectionTimeoutMS: 120_000 });
