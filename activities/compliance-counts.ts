@@ -3,26 +3,13 @@ import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import { countedRecords } from '../store/compliance';
 import { CountsAggregator, CountsConflictError, countsState, COUNTS_COLLECTIONS, PASS_BATCH, requestCountsVerification, type VerifyResult } from '../store/compliance-counts';
+import type { CountsRunInput, CountsRunResult } from '../workflows/contracts';
 import { withinAttempt } from './attempt';
 import type { WorkflowAccess } from './workflow-access';
 
-export interface CountsRunInput {
-  /** How long this run keeps passing before it returns (the workflow then continues as new). */
-  runForMs: number;
-  /** Pause between two passes that found nothing more to apply: the counts' lag, at most. */
-  passIntervalMs: number;
-}
-
-export interface CountsRunResult {
-  passes: number;
-  applied: number;
-  verifications: number;
-  corrected: number;
-}
-
 /**
  * The aggregator heartbeats on a timer, beside each pass: the heartbeat says
- * the worker is alive, so its heartbeat timeout (workflows/compliance.ts) can be
+ * the worker is alive, so its heartbeat timeout (workflows/compliance-counts.ts) can be
  * seconds, and an attempt lost with a killed worker is retried that soon,
  * while a pass held up by a slow read model, or a long load or verification,
  * is not taken for dead.

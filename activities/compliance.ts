@@ -1,23 +1,9 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import { isLocalDate, parseInstant, WorkingCalendar } from '../domain/calendar';
-import type { LocalDate } from '../domain/types';
-import type { Counts } from '../store/compliance';
 import type { ReferenceData } from '../store/reference-data';
 import { takeSnapshot, writeSnapshot } from '../store/snapshots';
-
-export interface SnapshotInput {
-  day: LocalDate;
-  /** The Schedule's nominal time (ISO 8601), or null for a run started by hand. */
-  scheduledAt: string | null;
-}
-
-export interface SnapshotResult {
-  day: LocalDate;
-  workingDay: boolean;
-  due: Counts;
-  monthToDate: Counts;
-}
+import type { SnapshotInput, SnapshotResult } from '../workflows/contracts';
 
 /** The daily compliance snapshot (store/snapshots.ts), read from and written to the read model. */
 export function createComplianceActivities(deps: { db: Db; refs: ReferenceData; now?: () => number }) {

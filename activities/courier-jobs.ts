@@ -4,23 +4,8 @@ import { chooseCourier } from '../domain/routes';
 import type { Address } from '../domain/types';
 import { COLLECTIONS, isDuplicateKey } from '../store/db';
 import { openCourierKey } from '../store/courier-jobs';
+import type { CourierJobDoc } from '../store/documents';
 import type { ReferenceData } from '../store/reference-data';
-
-export interface CourierJobDoc {
-  _id: string;
-  dossierCode: string;
-  agencyId: string;
-  purpose: CourierJobRef['purpose'];
-  attempt: number;
-  courierId: string | null;
-  status: 'open' | 'done' | 'failed' | 'cancelled';
-  address: Address | null;
-  createdAt: Date;
-  updatedAt: Date;
-  cancelReason?: string;
-  /** The courier's id while the job is open (store/courier-jobs.ts finds a courier's open jobs by it). */
-  openCourierId?: string;
-}
 
 /** Courier jobs: one document per pickup, delivery or redelivery attempt, keyed so a retry finds it. */
 export function createCourierJobActivities(deps: { db: Db; refs: ReferenceData }) {

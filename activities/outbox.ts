@@ -1,17 +1,7 @@
 import type { Db } from 'mongodb';
 import { COLLECTIONS, isDuplicateKey } from '../store/db';
+import type { OutboxMessage } from '../store/documents';
 import type { Fetch } from './http';
-
-export interface OutboxMessage {
-  _id: string;
-  dossierCode: string;
-  audience: 'citizen' | 'agency' | 'manager' | 'courier';
-  template: string;
-  data: Record<string, unknown>;
-  to: { phone?: string; email?: string | null; agencyId?: string };
-  createdAt: Date;
-  webhookDeliveredAt: Date | null;
-}
 
 /**
  * Notifications go to a durable outbox (SMS and e-mail gateways read from it);

@@ -1,19 +1,8 @@
 import { ApplicationFailure } from '@temporalio/common';
 import type { Db } from 'mongodb';
 import { COLLECTIONS, isDuplicateKey } from '../store/db';
+import type { LedgerEntry } from '../store/documents';
 import { postJson, type Fetch } from './http';
-
-export interface LedgerEntry {
-  /** The movement's idempotency key: a movement is recorded once, whatever retries happen. */
-  _id: string;
-  dossierCode: string;
-  kind: 'capture' | 'cash' | 'refund';
-  method: 'gateway' | 'cash';
-  amountVnd: number;
-  by: string;
-  gatewayId?: string;
-  at: Date;
-}
 
 export type CaptureResult =
   | { status: 'captured'; captureId: string; amountVnd: number }

@@ -12,7 +12,7 @@ import type { Db, Filter } from 'mongodb';
 import type { Stage } from '../domain/dossier';
 import { countsAtRisk, countsOverdue, countsReady, countsSummary, type CountedRecord, type ListedDeadline } from './compliance-counts';
 import { COLLECTIONS } from './db';
-import type { DeadlineDoc, DossierDoc } from './read-model';
+import type { DeadlineDoc, DossierDoc } from './documents';
 import { summarize, type SummaryQuery, type Summary } from './tally';
 
 export * from './tally';

@@ -1,55 +1,12 @@
 import type { Db, Filter } from 'mongodb';
 import { dueDay, parseInstant } from '../domain/calendar';
-import type { DeadlineView, DossierStatus, DossierView, Stage } from '../domain/dossier';
+import type { DeadlineView, DossierView } from '../domain/dossier';
 import { recordDeadlineChange } from './compliance-counts';
 import { COLLECTIONS, isDuplicateKey } from './db';
-import { listKeys, recordListDay, type ListKeys } from './dossier-list';
+import type { DeadlineDoc, DossierDoc } from './documents';
+import { listKeys, recordListDay } from './dossier-list';
 
-/** A dossier in the read model: the workflow's view plus the fields queries filter on. */
-export interface DossierDoc extends ListKeys {
-  _id: string;
-  version: number;
-  view: DossierView;
-  status: DossierStatus;
-  agencyId: string;
-  procedureCode: string;
-  district: string;
-  phoneLast4: string;
-  courierIds: string[];
-  submittedAt: Date;
-  updatedAt: Date;
-  nextDueAt: Date | null;
-}
-
-/** One committed deadline, the unit the compliance figures count. */
-export interface DeadlineDoc {
-  _id: string;
-  dossierCode: string;
-  version: number;
-  stage: Stage;
-  owner: 'post' | 'agency';
-  agencyId: string;
-  procedureCode: string;
-  district: string;
-  startedAt: Date;
-  dueAt: Date;
-  /** Local day the due ends (a 00:00 due belongs to the day before). */
-  dueDay: string;
-  dueMonth: string;
-  revisedDueAt: Date | null;
-  completedAt: Date | null;
-  state: 'open' | 'overdue' | 'met_on_time' | 'met_late';
-  atRisk: boolean;
-  supplementWorkingDays: number;
-  multipleSupplementRequests: boolean;
-  /**
-   * Decision 766's due (processing only). Null for the post's stages, and for a
-   * supplemented dossier whose view predates the field (not derivable without
-   * the calendar); absent on records written before the field existed.
-   */
-  indexDueAt?: Date | null;
-  dossierStatus: DossierStatus;
-}
+export type { DeadlineDoc, DossierDoc } from './documents';
 
 const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) : null);
 

@@ -17,10 +17,11 @@
 import type { Db, Filter } from 'mongodb';
 import { TERMINAL_STATUSES, type DossierStatus, type DossierView, type Stage } from '../domain/dossier';
 import { COLLECTIONS } from './db';
-import { writeProjection, type DeadlineDoc, type DossierDoc } from './read-model';
-import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from './reconcile-counts';
+import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../workflows/contracts';
+import type { DeadlineDoc, DossierDoc } from './documents';
+import { writeProjection } from './read-model';
 
-export type { ReconcileCounts } from './reconcile-counts';
+export type { ReconcileCounts } from '../workflows/contracts';
 
 /** Where the truth is read: the dossier workflow's view (null when there is no such workflow). */
 export interface ViewSource {

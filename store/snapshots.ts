@@ -6,40 +6,15 @@
 import type { Db } from 'mongodb';
 import { addCalendarDays, dayNumber } from '../domain/calendar';
 import type { LocalDate } from '../domain/types';
-import { complianceSummary, type Counts, type SummaryRow } from './compliance';
+import { complianceSummary, type Counts } from './compliance';
 import { isDuplicateKey } from './db';
+import type { ComplianceSnapshot, SnapshotSection } from './documents';
+
+export type { ComplianceSnapshot, SnapshotSection } from './documents';
 
 export const SNAPSHOTS_COLLECTION = 'compliance_snapshots';
 /** Bumped when what a snapshot holds changes; old snapshots keep the definition they were taken with. */
 export const SNAPSHOT_SCHEMA_VERSION = 1;
-
-/** One window of deadlines (by original due day), grouped two ways. */
-export interface SnapshotSection {
-  /** Inclusive local dates of the original due. */
-  from: LocalDate;
-  to: LocalDate;
-  byAgency: SummaryRow[];
-  byStage: SummaryRow[];
-  totals: Counts;
-}
-
-export interface ComplianceSnapshot {
-  /** The local day the snapshot is of: one document per day, a rerun replaces it. */
-  _id: LocalDate;
-  schemaVersion: number;
-  day: LocalDate;
-  month: string;
-  /** Per the working calendar when the snapshot was taken. */
-  workingDay: boolean;
-  /** The Schedule's nominal time for this day; null for a run started by hand. */
-  scheduledAt: Date | null;
-  /** When the figures were read. */
-  takenAt: Date;
-  /** Deadlines originally due that day, as they stood at `takenAt`. */
-  due: SnapshotSection;
-  /** Deadlines originally due from the 1st of the month through that day, as they stood at `takenAt`. */
-  monthToDate: SnapshotSection;
-}
 
 export function monthStart(day: LocalDate): LocalDate {
   dayNumber(day);

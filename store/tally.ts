@@ -4,8 +4,12 @@
  * the scan (store/compliance.ts) and the pre-aggregated counts
  * (store/compliance-counts/), so both give the same figures by construction.
  */
-import type { Stage } from '../domain/dossier';
-import type { DeadlineDoc } from './read-model';
+import type { Counts, Summary } from '../domain/compliance';
+import type { DeadlineState, Stage } from '../domain/dossier';
+import type { DeadlineDoc } from './documents';
+
+export type { Counts, Decision766Counts, Summary, SummaryRow } from '../domain/compliance';
+export type { DeadlineState } from '../domain/dossier';
 
 export const GROUP_BYS = ['agency', 'procedure', 'stage', 'owner', 'district', 'day', 'month'] as const;
 export type GroupBy = (typeof GROUP_BYS)[number];
@@ -26,43 +30,6 @@ export type SummaryRecord = Pick<
   DeadlineDoc,
   'state' | 'agencyId' | 'procedureCode' | 'stage' | 'owner' | 'district' | 'dueDay' | 'dueMonth' | 'completedAt' | 'multipleSupplementRequests' | 'indexDueAt'
 >;
-
-/**
- * Decision 766's service index over the processing deadlines of a group
- * (DESIGN §2): resolved = processing ended (completed, or withdrawn/cancelled:
- * "stopped"); on time = ended on or before the index due (supplement time
- * subtracted) with at most one supplement request.
- */
-export interface Decision766Counts {
-  resolved: number;
-  onTime: number;
-  late: number;
-  /** onTime / resolved; null when nothing was resolved. */
-  onTimeRate: number | null;
-  /** Resolved, but the index due is not known (projected before the field existed, with a supplement); not in `resolved`. */
-  unjudged: number;
-}
-
-export interface Counts {
-  total: number;
-  metOnTime: number;
-  metLate: number;
-  open: number;
-  overdue: number;
-  /** metOnTime / (metOnTime + metLate + overdue); null when that is 0. */
-  onTimeRate: number | null;
-  /** Null when the group has no processing deadline: the index judges the agency's processing only. */
-  decision766: Decision766Counts | null;
-}
-
-export interface SummaryRow extends Counts {
-  key: string;
-}
-
-export interface Summary {
-  rows: SummaryRow[];
-  totals: Counts;
-}
 
 export type Decision766Outcome = 'on_time' | 'late' | 'unresolved' | 'unjudged' | 'not_applicable';
 
@@ -86,8 +53,6 @@ export interface Tally {
   processing: number;
   index: { onTime: number; late: number; unjudged: number };
 }
-
-export type DeadlineState = DeadlineDoc['state'];
 
 export const emptyTally = (): Tally => ({ total: 0, metOnTime: 0, metLate: 0, open: 0, overdue: 0, processing: 0, index: { onTime: 0, late: 0, unjudged: 0 } });
 

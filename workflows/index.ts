@@ -1,2 +1,3 @@
 export { dossierWorkflow } from './dossier';
-export { complianceCountsWorkflow, complianceSnapshotWorkflow, reconcileReadModelWorkflow } from './compliance';
+export { complianceCountsWorkflow } from './compliance-counts';
+export { complianceSnapshotWorkflow, reconcileReadModelWorkflow } from './housekeeping';

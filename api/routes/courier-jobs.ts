@@ -1,6 +1,6 @@
 import { Router } from 'express';
 import type { Db } from 'mongodb';
-import type { CourierJobDoc } from '../../activities/courier-jobs';
+import type { CourierJobDoc } from '../../store/documents';
 import { formatInstant } from '../../domain/calendar';
 import { openCourierJobs } from '../../store/courier-jobs';
 import { requireRole } from '../auth';

@@ -5,7 +5,7 @@
  */
 import type { Db } from 'mongodb';
 import { isDuplicateKey } from '../db';
-import type { DeadlineDoc } from '../read-model';
+import type { DeadlineDoc } from '../documents';
 import { decision766Outcome, type SummaryRecord } from '../tally';
 import { encodeKey, encodeListFields } from './codec';
 import { COUNTS_COLLECTIONS, type ChangeDoc, type CountsRequestDoc, type CountsState } from './tables';

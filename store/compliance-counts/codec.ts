@@ -4,8 +4,9 @@
  * named field. A line is fields joined by tabs; a free-text field (a district)
  * carries tabs, newlines and backslashes escaped.
  */
-import type { DeadlineDoc } from '../read-model';
-import type { Decision766Outcome, DeadlineState } from '../tally';
+import type { DeadlineState } from '../../domain/dossier';
+import type { DeadlineDoc } from '../documents';
+import type { Decision766Outcome } from '../tally';
 
 const escapeField = (v: string): string => v.replace(/[\\\t\n]/g, (c) => (c === '\t' ? '\\t' : c === '\n' ? '\\n' : '\\\\'));
 const unescapeField = (v: string): string => (v.includes('\\') ? v.replace(/\\(.)/g, (_, c: string) => (c === 't' ? '\t' : c === 'n' ? '\n' : c)) : v);

@@ -23,7 +23,7 @@ import { findDossier, writeProjection, type DeadlineDoc } from '../../store/read
 import { reconcileAll, type ReconcileCounts, type ViewSource } from '../../store/reconcile';
 import { ReferenceData } from '../../store/reference-data';
 import { applyEventUpdate, dossierViewQuery } from '../../workflows/messages';
-import type { ReconcileResult } from '../../workflows/compliance';
+import type { ReconcileResult } from '../../workflows/contracts';
 import { marchScenario, instant, SELF } from '../support/domain-views';
 import { HA_LONG_HOME, submission } from '../support/fixtures';
 import { MaintenanceWorker } from '../support/maintenance';

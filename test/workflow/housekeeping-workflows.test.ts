@@ -15,7 +15,7 @@ import { countsReady, countsSummary, COUNTS_COLLECTIONS } from '../../store/comp
 import { COLLECTIONS } from '../../store/db';
 import { writeProjection } from '../../store/read-model';
 import { SNAPSHOTS_COLLECTION, type ComplianceSnapshot } from '../../store/snapshots';
-import type { ReconcileResult } from '../../workflows/compliance';
+import type { ReconcileResult } from '../../workflows/contracts';
 import { ensureCountsAggregator } from '../../clients/dossiers';
 import { createDossierWorker, type DossierWorkerDeps } from '../../workers/worker';
 import { marchScenario } from '../support/domain-views';

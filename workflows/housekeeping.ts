@@ -1,17 +1,13 @@
 /**
- * Read-model housekeeping: the daily compliance snapshot and the
- * reconciliation pass, run by Temporal Schedules (workers/schedules.ts), and
- * the compliance counts' aggregator, one long-lived workflow per deployment
- * (started by the worker, clients/dossiers.ts). The work is in
+ * Read-model housekeeping run by Temporal Schedules (workers/schedules.ts):
+ * the daily compliance snapshot and the reconciliation pass. The work is in
  * activities.
  */
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import { ApplicationFailure, continueAsNew, log, patched, proxyActivities, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { SnapshotResult } from '../activities/compliance';
 import { formatInstant, isLocalDate, localDate } from '../domain/calendar';
-import type { LocalDate } from '../domain/types';
-import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../store/reconcile-counts';
+import { addCounts, EMPTY_COUNTS, type ComplianceSnapshotInput, type ReconcileCounts, type ReconcileInput, type ReconcileResult, type SnapshotResult } from './contracts';
 
 /** Set by the server on every workflow a Schedule starts: the action's nominal time, also for a late or backfilled one. */
 export const scheduledStartTimeKey = defineSearchAttributeKey('TemporalScheduledStartTime', SearchAttributeType.DATETIME);
@@ -28,21 +24,6 @@ const maintenance = proxyActivities<Activities>({
   heartbeatTimeout: '1 minute',
   retry: { initialInterval: '5 seconds', backoffCoefficient: 2, maximumInterval: '2 minutes', maximumAttempts: 5, nonRetryableErrorTypes: ['ReconcileUnavailable'] },
 });
-
-// The aggregator runs for as long as the deployment does: every failure is retried, backing off to a minute.
-const counts = proxyActivities<Activities>({
-  // A run passes for `runForMinutes`, plus one verification that may have begun just before (a full read of the deadlines).
-  startToCloseTimeout: '2 hours',
-  // It heartbeats on a timer every few seconds: an attempt lost with a killed worker is retried within this,
-  // so the counts do not lag the records for a minute after a worker crash.
-  heartbeatTimeout: '15 seconds',
-  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['InvalidCountsInput'] },
-});
-
-export interface ComplianceSnapshotInput {
-  /** The day to record (YYYY-MM-DD); by default the local day of the Schedule's nominal time, else of the start. */
-  day?: LocalDate;
-}
 
 /** The Schedule's nominal start time of this run, if a Schedule started it. */
 function scheduledStartTime(): Date | null {
@@ -62,20 +43,6 @@ export async function complianceSnapshotWorkflow(input: ComplianceSnapshotInput 
   const scheduled = input.day === undefined ? scheduledStartTime() : null;
   const day = input.day ?? localDate(scheduled ? scheduled.getTime() : Date.now());
   return snapshots.recordComplianceSnapshot({ day, scheduledAt: scheduled ? formatInstant(scheduled.getTime()) : null });
-}
-
-export interface ReconcileInput {
-  batchSize?: number;
-  /** Where a continued pass resumes (exclusive dossier code). */
-  after?: string | null;
-  totals?: ReconcileCounts;
-  batches?: number;
-  /** Batches per run before continuing as new, to keep each run's history small. */
-  batchesPerRun?: number;
-}
-
-export interface ReconcileResult extends ReconcileCounts {
-  batches: number;
 }
 
 /**
@@ -106,28 +73,4 @@ export async function reconcileReadModelWorkflow(input: ReconcileInput = {}): Pr
     after = next;
   }
   return continueAsNew<typeof reconcileReadModelWorkflow>({ batchSize, after, totals, batches, batchesPerRun });
-}
-
-export interface ComplianceCountsInput {
-  /** Minutes each aggregator activity runs before the workflow continues as new (keeps the history short). */
-  runForMinutes?: number;
-  /** Pause between passes with nothing pending: the counts' lag, at most. */
-  passIntervalMs?: number;
-}
-
-/**
- * The compliance counts' single writer (store/compliance-counts/). One per
- * deployment, under a fixed workflow id, so Temporal guarantees one running
- * aggregator; it never completes.
- */
-export async function complianceCountsWorkflow(input: ComplianceCountsInput = {}): Promise<never> {
-  const runForMinutes = input.runForMinutes ?? 10;
-  const passIntervalMs = input.passIntervalMs ?? 1000;
-  if (!(runForMinutes > 0 && runForMinutes <= 60)) throw ApplicationFailure.nonRetryable(`runForMinutes must be in (0, 60]: ${runForMinutes}`, 'InvalidCountsInput');
-  if (!Number.isSafeInteger(passIntervalMs) || passIntervalMs < 50 || passIntervalMs > 60_000) {
-    throw ApplicationFailure.nonRetryable(`passIntervalMs must be an integer in [50, 60000]: ${passIntervalMs}`, 'InvalidCountsInput');
-  }
-  const run = await counts.maintainComplianceCounts({ runForMs: runForMinutes * 60_000, passIntervalMs });
-  log.info('compliance counts: run done', { ...run });
-  return continueAsNew<typeof complianceCountsWorkflow>({ runForMinutes, passIntervalMs });
 }
