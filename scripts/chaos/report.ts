@@ -60,7 +60,7 @@ export function reportLines(startedAt: Date, durationMs: number): string[] {
     '',
     `Written by \`npm run chaos${opts.scaleOut ? ' -- --scale-out' : ''}\` (scripts/chaos/); rerun it to refresh this section. What it does and checks is described in scripts/chaos/index.ts.`,
     '',
-    `Run of ${startedAt.toISOString()}: ${opts.dossiers} dossiers requested, ${opts.concurrency} concurrent clients${opts.scaleOut ? ` spread over ${run.apiUrls.length} APIs (requests in turn), 2 workers on one task queue` : ''}, FerretDB pause ${secs(opts.pauseMs)} s, faults ${opts.faults.join(', ') || 'none'}; ${secs(durationMs)} s in all; ${run.bundle || '?'}.`,
+    `Run of ${startedAt.toISOString()}: ${opts.dossiers} dossiers requested, ${opts.concurrency} concurrent clients${opts.scaleOut ? ` spread over ${run.apiUrls.length} APIs (requests in turn), 2 workers on one task queue` : ''}, ${opts.faults.includes('ferretdb-pause') ? `FerretDB pause ${secs(opts.pauseMs)} s, ` : ''}faults ${opts.faults.join(', ') || 'none'}; ${secs(durationMs)} s in all; ${run.bundle || '?'}.`,
     '',
     versions(),
     '',
