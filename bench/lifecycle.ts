@@ -25,7 +25,9 @@
  *   --seconds=30         arrival window per rate (BENCH_LIFECYCLE_SECONDS)
  *   --steady-rate=20 --steady-minutes=10   a steady phase after the rates, dossiers only (0: none)
  *   --cached=100         open workflows for the memory figure, twice (0: none)
- *   --settings='defaults;act4:WORKER_MAX_CONCURRENT_ACTIVITIES=4,MONGODB_MAX_POOL_SIZE=5'
+ *   --settings='defaults;act4@1,3:WORKER_MAX_CONCURRENT_ACTIVITIES=4,MONGODB_MAX_POOL_SIZE=5'
+ *                        settings run one after the other (`@rates`: other rates than --rates for
+ *                        that one); the steady phase and the memory figure are the first setting's
  *   --max-in-flight=400  arrivals beyond it are dropped (counted)
  *   --poll=1             seconds between a client's reads while it waits for the dossier to move on
  *   --drain=60           seconds a phase's journeys may run on after its arrivals, then abandoned (counted)
@@ -71,9 +73,10 @@ const SETTINGS = option('settings', 'BENCH_LIFECYCLE_SETTINGS', 'defaults')
   .map((s) => s.trim())
   .filter(Boolean)
   .map((s) => {
-    const [name, vars = ''] = s.includes(':') ? [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1)] : [s, ''];
+    const [head, vars = ''] = s.includes(':') ? [s.slice(0, s.indexOf(':')), s.slice(s.indexOf(':') + 1)] : [s, ''];
+    const [name, rates] = head!.split('@');
     const env = Object.fromEntries(vars.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
-    return { name: name!, env };
+    return { name: name!, env, rates: rates ? numbers(rates) : null };
   });
 
 const SECRET = 'bench-lifecycle-secret-of-at-least-32-characters';
@@ -555,7 +558,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
     '',
     `- Machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}; **shared with other work**: load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} after (1/5/15 min). Read the ratios to the in-run baseline, not the absolute figures.`,
     `- ${versions()}`,
-    `- Rates ${RATES.join(', ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times: from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
+    `- Rates ${SETTINGS.map((x) => `${(x.rates ?? RATES).join(', ')} (${x.name})`).join('; ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times: from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
     '',
   ];
   for (const r of results) {
@@ -643,18 +646,19 @@ async function main(): Promise<void> {
         dossier: await shapeOf(temporal, `dossier-LW-${tag}-0`).catch(() => ({})),
         baseline: await shapeOf(temporal, `bw-${tag}-0`).catch(() => ({})),
       };
-      for (const rate of RATES) {
+      const first = setting === SETTINGS[0];
+      for (const rate of setting.rates ?? RATES) {
         const dossier = await runPhase(apiDriver(stack.api, stack.dossierQueue, `L${rate}-${tag}`), temporal, connection, rate, SECONDS);
         const baseline = await runPhase(baselineDriver(temporal, stack.baselineQueue, `b${rate}-${tag}`), temporal, connection, rate, SECONDS);
         result.pairs.push({ dossier, baseline });
         writeReport(report(results, started, loadBefore));
       }
-      if (STEADY_MINUTES > 0) {
+      if (first && STEADY_MINUTES > 0) {
         log(`  steady ${STEADY_RATE}/s for ${STEADY_MINUTES} min`);
         result.steady = await runPhase(apiDriver(stack.api, stack.dossierQueue, `LS-${tag}`), temporal, connection, STEADY_RATE, STEADY_MINUTES * 60);
         writeReport(report(results, started, loadBefore));
       }
-      if (CACHED > 0) {
+      if (first && CACHED > 0) {
         result.memory = await memoryPerCachedWorkflow(stack, temporal, CACHED, tag);
         log(`  memory: dossier ${mib(result.memory.dossier.bytes)} per cached workflow, baseline ${mib(result.memory.baseline.bytes)}`);
       }
