@@ -647,6 +647,11 @@ async function main(): Promise<void> {
         baseline: await shapeOf(temporal, `bw-${tag}-0`).catch(() => ({})),
       };
       const first = setting === SETTINGS[0];
+      // Before the load phases: journeys they abandon stay open and would fill the cache.
+      if (first && CACHED > 0) {
+        result.memory = await memoryPerCachedWorkflow(stack, temporal, CACHED, tag);
+        log(`  memory: dossier ${mib(result.memory.dossier.bytes)} per cached workflow, baseline ${mib(result.memory.baseline.bytes)}`);
+      }
       for (const rate of setting.rates ?? RATES) {
         const dossier = await runPhase(apiDriver(stack.api, stack.dossierQueue, `L${rate}-${tag}`), temporal, connection, rate, SECONDS);
         const baseline = await runPhase(baselineDriver(temporal, stack.baselineQueue, `b${rate}-${tag}`), temporal, connection, rate, SECONDS);
@@ -657,10 +662,6 @@ async function main(): Promise<void> {
         log(`  steady ${STEADY_RATE}/s for ${STEADY_MINUTES} min`);
         result.steady = await runPhase(apiDriver(stack.api, stack.dossierQueue, `LS-${tag}`), temporal, connection, STEADY_RATE, STEADY_MINUTES * 60);
         writeReport(report(results, started, loadBefore));
-      }
-      if (first && CACHED > 0) {
-        result.memory = await memoryPerCachedWorkflow(stack, temporal, CACHED, tag);
-        log(`  memory: dossier ${mib(result.memory.dossier.bytes)} per cached workflow, baseline ${mib(result.memory.baseline.bytes)}`);
       }
       writeReport(report(results, started, loadBefore));
       await stack.stop();
