@@ -67,8 +67,8 @@ interface DossierDayDoc {
   _id: string;
 }
 
-/** Days this process has already recorded: a day is written once, not with every projection. */
-const knownDays = new Set<string>();
+/** Days already recorded through each database handle: a day is written once, not with every projection. */
+const knownDays = new WeakMap<Db, Set<string>>();
 
 /**
  * Records that `submittedAt`'s local day holds a dossier. Written before the
@@ -76,13 +76,15 @@ const knownDays = new Set<string>();
  */
 export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
   const day = localDate(submittedAt.getTime());
-  if (knownDays.has(`${db.databaseName}/${day}`)) return;
+  let known = knownDays.get(db);
+  if (!known) knownDays.set(db, (known = new Set()));
+  if (known.has(day)) return;
   try {
     await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).insertOne({ _id: day });
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  knownDays.add(`${db.databaseName}/${day}`);
+  known.add(day);
 }
 
 /** What a list page returns of a dossier. */
