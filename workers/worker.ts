@@ -60,15 +60,10 @@ export function workerCapacity(config: Config): WorkerCapacity {
   };
 }
 
-export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Worker> {
-  const capacity = { ...DEFAULT_CAPACITY, ...deps.capacity };
-  const maxCachedWorkflows = deps.maxCachedWorkflows ?? capacity.maxCachedWorkflows;
-  return Worker.create({
-    connection: deps.connection,
-    namespace: deps.namespace,
-    taskQueue: deps.taskQueue,
-    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
-    maxCachedWorkflows,
+/** The worker options a capacity sets: slots, pollers, cache and a bounded stop. */
+export function capacityOptions(capacity: WorkerCapacity): Partial<WorkerOptions> {
+  return {
+    maxCachedWorkflows: capacity.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: capacity.maxConcurrentActivities,
     maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskPolls: Math.min(capacity.activityPollers, capacity.maxConcurrentActivities),
@@ -77,6 +72,18 @@ export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Work
     shutdownGraceTime: capacity.shutdownGraceMs,
     // Bounded stop: a supervisor restarting the worker must never run two at once.
     shutdownForceTime: capacity.shutdownGraceMs + capacity.shutdownForceMs,
+  };
+}
+
+export async function createDossierWorker(deps: DossierWorkerDeps): Promise<Worker> {
+  const capacity = { ...DEFAULT_CAPACITY, ...deps.capacity };
+  const maxCachedWorkflows = deps.maxCachedWorkflows ?? capacity.maxCachedWorkflows;
+  return Worker.create({
+    connection: deps.connection,
+    namespace: deps.namespace,
+    taskQueue: deps.taskQueue,
+    ...(deps.workflowBundle ? { workflowBundle: deps.workflowBundle } : { workflowsPath: require.resolve('../workflows') }),
+    ...capacityOptions({ ...capacity, maxCachedWorkflows }),
     interceptors: { activity: [attemptInterceptors] },
     activities: createActivities({
       db: deps.db,

@@ -13,7 +13,7 @@ import { ensureCountsAggregator } from '../../clients/dossiers';
 import { loadConfig } from '../../config/config';
 import { connectMongo, ensureIndexes, mongoBounds } from '../../store/db';
 import { stopWithSupervisor } from '../../workers/supervisor-watch';
-import { createDossierWorker, workerCapacity } from '../../workers/worker';
+import { capacityOptions, createDossierWorker, workerCapacity } from '../../workers/worker';
 import { createBaselineActivities } from './activities';
 
 async function main(): Promise<void> {
@@ -45,19 +45,13 @@ async function main(): Promise<void> {
     });
     await ensureCountsAggregator(temporal, countsAggregator);
   } else {
-    // The options createDossierWorker derives from the same capacity.
+    // The same capacity options as createDossierWorker.
     worker = await Worker.create({
       connection,
       namespace: config.TEMPORAL_NAMESPACE,
       taskQueue: config.TEMPORAL_TASK_QUEUE,
       workflowBundle: { codePath },
-      maxCachedWorkflows: capacity.maxCachedWorkflows,
-      maxConcurrentActivityTaskExecutions: capacity.maxConcurrentActivities,
-      maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
-      maxConcurrentActivityTaskPolls: Math.min(capacity.activityPollers, capacity.maxConcurrentActivities),
-      maxConcurrentWorkflowTaskPolls: Math.min(capacity.workflowPollers, capacity.maxConcurrentWorkflowTasks),
-      shutdownGraceTime: capacity.shutdownGraceMs,
-      shutdownForceTime: capacity.shutdownGraceMs + capacity.shutdownForceMs,
+      ...capacityOptions(capacity),
       activities: createBaselineActivities(db),
     });
   }
