@@ -5,7 +5,7 @@
  * until the activity's retry lands; this pass is the backstop that finds such
  * dossiers and rewrites them from the workflow's current view.
  *
- * Candidates, read in pages of dossier codes:
+ * Candidates, read in batches of list hours (see reconcileBatch):
  * - every dossier the read model shows as non-terminal (it may still move);
  * - any dossier whose deadline docs disagree with its dossier doc: another
  *   version, or a deadline the dossier's view lists but the read model lacks;
@@ -14,7 +14,7 @@
  * the workflow's view as it is then, so the pass is idempotent and safe next to
  * live projections.
  */
-import type { Db, Filter } from 'mongodb';
+import type { Db } from 'mongodb';
 import { TERMINAL_STATUSES, type DossierStatus, type DossierView, type Stage } from '../domain/dossier';
 import { COLLECTIONS } from './db';
 import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../workflows/contracts';
@@ -68,42 +68,142 @@ export interface BatchOptions {
   onError?: (code: string, err: unknown) => void;
 }
 
+/** `dossier_days`: one document per local day that holds a dossier (store/dossier-list.ts). */
+interface DossierDayDoc {
+  _id: string;
+}
+
+/** The cursor of the hour walk: the last list hour (`listHour`, `YYYY-MM-DDTHH`) done. */
+const HOUR_CURSOR = 'hour:';
+const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, 'view.deadlines': 1 } as const;
+const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
+/** Deadline reads in flight at once (one indexed equality each). */
+const DEADLINE_READS = 8;
+
 /**
- * One page of the scan: the next `batchSize` dossier docs by code, the deadline
- * docs of the same code range (so orphans in the gaps are seen too), then the
- * workflow's view for each candidate.
+ * One page of the scan. A pass walks the dossiers by list hour (`listHour`,
+ * the bucket key the list pages use, one indexed equality per hour) over the
+ * days recorded in `dossier_days`, oldest first, until a batch holds at least
+ * `batchSize` dossiers (a busy hour is read whole); each dossier's deadline
+ * docs are read by `dossierCode` equality. When the hours run out, the batch
+ * streams the dossier ids and the deadlines' codes once (no sort, no range)
+ * for the orphans and for any dossier without a list hour. So a pass reads
+ * each document a bounded number of times, where paging by an `_id` range
+ * with a sort decoded the whole collection per batch on FerretDB 1.24.
+ *
+ * `after` is null to start, or a cursor this function returned. A dossier code
+ * (the cursor of the code-range scan, from a pass started before the hour
+ * walk) is still accepted: that pass finishes by code ranges.
  */
 export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOptions): Promise<BatchResult> {
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`invalid batch size: ${opts.batchSize}`);
-  const idRange: Filter<DossierDoc> = opts.after === null ? {} : { _id: { $gt: opts.after } };
+  if (opts.after !== null && !opts.after.startsWith(HOUR_CURSOR)) return codeRangeBatch(db, source, { ...opts, after: opts.after });
+  const doneHour = opts.after === null ? null : opts.after.slice(HOUR_CURSOR.length);
+  const days = (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort();
+  const dossiers = db.collection<DossierDoc>(COLLECTIONS.dossiers);
+  const heads: DossierHead[] = [];
+  let last: string | null = null;
+  walk: for (const day of days) {
+    if (doneHour !== null && day < doneHour.slice(0, 10)) continue;
+    for (let h = 0; h < 24; h++) {
+      const hour = `${day}T${String(h).padStart(2, '0')}`;
+      if (doneHour !== null && hour <= doneHour) continue;
+      heads.push(...((await dossiers.find({ listHour: hour }, { projection: HEAD_PROJECTION }).toArray()) as unknown as DossierHead[]));
+      last = hour;
+      if (heads.length >= opts.batchSize) break walk;
+    }
+  }
+  const deadlinesOf = new Map<string, DeadlineHead[]>();
+  const codes = heads.map((d) => d._id);
+  for (let i = 0; i < codes.length; i += DEADLINE_READS) {
+    await Promise.all(codes.slice(i, i + DEADLINE_READS).map(async (code) => deadlinesOf.set(code, await deadlinesOfDossier(db, code))));
+  }
+  const lastHour = last !== null && heads.length >= opts.batchSize ? last : null;
+  let orphans: string[] = [];
+  if (lastHour === null) {
+    // The end of the walk: what no hour bucket holds.
+    const rest = await unbucketed(db);
+    for (const code of rest.unkeyed) deadlinesOf.set(code, await deadlinesOfDossier(db, code));
+    heads.push(...((await Promise.all(rest.unkeyed.map((code) => dossiers.findOne({ _id: code }, { projection: HEAD_PROJECTION })))).filter((d) => d !== null) as unknown as DossierHead[]));
+    orphans = rest.orphans;
+    for (const code of orphans) deadlinesOf.set(code, await deadlinesOfDossier(db, code));
+  }
+  const counts = await examine(db, source, heads, deadlinesOf, orphans, opts);
+  return { ...counts, next: lastHour === null ? null : `${HOUR_CURSOR}${lastHour}` };
+}
+
+async function deadlinesOfDossier(db: Db, code: string): Promise<DeadlineHead[]> {
+  return (await db
+    .collection<DeadlineDoc>(COLLECTIONS.deadlines)
+    .find({ dossierCode: code }, { projection: DEADLINE_PROJECTION })
+    .toArray()) as unknown as DeadlineHead[];
+}
+
+/**
+ * One stream of each collection in stored order: the dossiers the hour walk
+ * cannot see (no list hour, or a day missing from `dossier_days`) and the codes
+ * of deadline docs without a dossier doc.
+ */
+async function unbucketed(db: Db): Promise<{ unkeyed: string[]; orphans: string[] }> {
+  const days = new Set((await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id));
+  const codes = new Set<string>();
+  const unkeyed: string[] = [];
+  for await (const d of db.collection<DossierDoc>(COLLECTIONS.dossiers).find({}, { projection: { _id: 1, listHour: 1 } })) {
+    codes.add(d._id);
+    if (typeof d.listHour !== 'string' || !days.has(d.listHour.slice(0, 10))) unkeyed.push(d._id);
+  }
+  const orphans = new Set<string>();
+  for await (const d of db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({}, { projection: { _id: 0, dossierCode: 1 } })) {
+    if (!codes.has(d.dossierCode)) orphans.add(d.dossierCode);
+  }
+  return { unkeyed: unkeyed.sort(), orphans: [...orphans].sort() };
+}
+
+/**
+ * The code-range scan, kept for a pass started before the hour walk (its
+ * cursor is a dossier code): the next `batchSize` dossier docs by code, the
+ * deadline docs of the same code range (so orphans in the gaps are seen too).
+ */
+async function codeRangeBatch(db: Db, source: ViewSource, opts: BatchOptions & { after: string }): Promise<BatchResult> {
   const dossiers = (await db
     .collection<DossierDoc>(COLLECTIONS.dossiers)
-    .find(idRange, { projection: { _id: 1, version: 1, status: 1, 'view.deadlines': 1 } })
+    .find({ _id: { $gt: opts.after } }, { projection: HEAD_PROJECTION })
     .sort({ _id: 1 })
     .limit(opts.batchSize)
     .toArray()) as unknown as DossierHead[];
   // A short page is the last one: its range runs to the end, so trailing orphans are included.
   const last = dossiers.length === opts.batchSize ? dossiers.at(-1)!._id : null;
-  const codeRange: Record<string, string> = {};
-  if (opts.after !== null) codeRange.$gt = opts.after;
+  const codeRange: Record<string, string> = { $gt: opts.after };
   if (last !== null) codeRange.$lte = last;
   const deadlineDocs = (await db
     .collection<DeadlineDoc>(COLLECTIONS.deadlines)
-    .find(Object.keys(codeRange).length ? { dossierCode: codeRange } : {}, { projection: { _id: 0, dossierCode: 1, stage: 1, version: 1 } })
+    .find({ dossierCode: codeRange }, { projection: DEADLINE_PROJECTION })
     .toArray()) as unknown as DeadlineHead[];
-
   const deadlinesOf = new Map<string, DeadlineHead[]>();
   for (const d of deadlineDocs) {
     const list = deadlinesOf.get(d.dossierCode);
     if (list) list.push(d);
     else deadlinesOf.set(d.dossierCode, [d]);
   }
+  const codes = new Set(dossiers.map((d) => d._id));
+  const orphans = [...deadlinesOf.keys()].filter((code) => !codes.has(code)).sort();
+  return { ...(await examine(db, source, dossiers, deadlinesOf, orphans, opts)), next: last };
+}
+
+/** Checks a batch's dossiers and orphans against the workflows' views and repairs what differs. */
+async function examine(
+  db: Db,
+  source: ViewSource,
+  dossiers: DossierHead[],
+  deadlinesOf: Map<string, DeadlineHead[]>,
+  orphans: string[],
+  opts: BatchOptions,
+): Promise<ReconcileCounts> {
   const heads = new Map(dossiers.map((d) => [d._id, d]));
   const candidates: string[] = [];
   for (const d of dossiers) {
     if (!TERMINAL_STATUSES.has(d.status) || inconsistent(d, deadlinesOf.get(d._id) ?? [])) candidates.push(d._id);
   }
-  const orphans = [...deadlinesOf.keys()].filter((code) => !heads.has(code)).sort();
   candidates.push(...orphans);
 
   const counts: ReconcileCounts = { ...EMPTY_COUNTS, checked: dossiers.length, candidates: candidates.length, orphans: orphans.length };
@@ -125,7 +225,7 @@ export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOpti
     }
     opts.onProgress?.();
   }
-  return { ...counts, next: last };
+  return counts;
 }
 
 /** Attempts at writing a dossier until its read model holds the workflow's current view. */
