@@ -73,8 +73,9 @@ interface DossierDayDoc {
   _id: string;
 }
 
-/** The cursor of the hour walk: the last list hour (`listHour`, `YYYY-MM-DDTHH`) done. */
+/** The cursor of the hour walk: `hour:<listHour>|<code>` of the last dossier done. */
 const HOUR_CURSOR = 'hour:';
+const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
 const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, 'view.deadlines': 1 } as const;
 const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
 /** Deadline reads in flight at once (one indexed equality each). */
@@ -83,8 +84,8 @@ const DEADLINE_READS = 8;
 /**
  * One page of the scan. A pass walks the dossiers by list hour (`listHour`,
  * the bucket key the list pages use, one indexed equality per hour) over the
- * days recorded in `dossier_days`, oldest first, until a batch holds at least
- * `batchSize` dossiers (a busy hour is read whole); each dossier's deadline
+ * days recorded in `dossier_days`, oldest first (a day's hours read at once),
+ * `batchSize` dossiers a batch, in hour then code order; each dossier's deadline
  * docs are read by `dossierCode` equality. When the hours run out, the batch
  * streams the dossier ids and the deadlines' codes once (no sort, no range)
  * for the orphans and for any dossier without a list hour. So a pass reads
@@ -98,19 +99,27 @@ const DEADLINE_READS = 8;
 export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOptions): Promise<BatchResult> {
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`invalid batch size: ${opts.batchSize}`);
   if (opts.after !== null && !opts.after.startsWith(HOUR_CURSOR)) return codeRangeBatch(db, source, { ...opts, after: opts.after });
-  const doneHour = opts.after === null ? null : opts.after.slice(HOUR_CURSOR.length);
+  // The cursor: the list hour and code of the last dossier done (hours in order, codes in order within an hour).
+  const [doneHour, doneCode] = opts.after === null ? [null, null] : opts.after.slice(HOUR_CURSOR.length).split('|', 2);
+  const done = (hour: string, code: string) => doneHour != null && (hour < doneHour || (hour === doneHour && code <= (doneCode ?? '')));
   const days = (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort();
   const dossiers = db.collection<DossierDoc>(COLLECTIONS.dossiers);
   const heads: DossierHead[] = [];
-  let last: string | null = null;
+  let next: string | null = null;
   walk: for (const day of days) {
-    if (doneHour !== null && day < doneHour.slice(0, 10)) continue;
-    for (let h = 0; h < 24; h++) {
-      const hour = `${day}T${String(h).padStart(2, '0')}`;
-      if (doneHour !== null && hour <= doneHour) continue;
-      heads.push(...((await dossiers.find({ listHour: hour }, { projection: HEAD_PROJECTION }).toArray()) as unknown as DossierHead[]));
-      last = hour;
-      if (heads.length >= opts.batchSize) break walk;
+    const hours = HOURS.map((h) => `${day}T${h}`).filter((hour) => doneHour == null || hour >= doneHour);
+    if (!hours.length) continue;
+    // A day's hours at once: in a sparse year most are empty, and each is a round trip.
+    const buckets = await Promise.all(hours.map((hour) => dossiers.find({ listHour: hour }, { projection: HEAD_PROJECTION }).toArray()));
+    for (const [i, bucket] of buckets.entries()) {
+      for (const d of (bucket as unknown as DossierHead[]).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))) {
+        if (done(hours[i]!, d._id)) continue;
+        heads.push(d);
+        if (heads.length === opts.batchSize) {
+          next = `${HOUR_CURSOR}${hours[i]!}|${d._id}`;
+          break walk;
+        }
+      }
     }
   }
   const deadlinesOf = new Map<string, DeadlineHead[]>();
@@ -118,18 +127,17 @@ export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOpti
   for (let i = 0; i < codes.length; i += DEADLINE_READS) {
     await Promise.all(codes.slice(i, i + DEADLINE_READS).map(async (code) => deadlinesOf.set(code, await deadlinesOfDossier(db, code))));
   }
-  const lastHour = last !== null && heads.length >= opts.batchSize ? last : null;
   let orphans: string[] = [];
-  if (lastHour === null) {
+  if (next === null) {
     // The end of the walk: what no hour bucket holds.
-    const rest = await unbucketed(db);
+    const rest = await unbucketed(db, opts.onProgress);
     for (const code of rest.unkeyed) deadlinesOf.set(code, await deadlinesOfDossier(db, code));
     heads.push(...((await Promise.all(rest.unkeyed.map((code) => dossiers.findOne({ _id: code }, { projection: HEAD_PROJECTION })))).filter((d) => d !== null) as unknown as DossierHead[]));
     orphans = rest.orphans;
     for (const code of orphans) deadlinesOf.set(code, await deadlinesOfDossier(db, code));
   }
   const counts = await examine(db, source, heads, deadlinesOf, orphans, opts);
-  return { ...counts, next: lastHour === null ? null : `${HOUR_CURSOR}${lastHour}` };
+  return { ...counts, next };
 }
 
 async function deadlinesOfDossier(db: Db, code: string): Promise<DeadlineHead[]> {
@@ -144,16 +152,23 @@ async function deadlinesOfDossier(db: Db, code: string): Promise<DeadlineHead[]>
  * cannot see (no list hour, or a day missing from `dossier_days`) and the codes
  * of deadline docs without a dossier doc.
  */
-async function unbucketed(db: Db): Promise<{ unkeyed: string[]; orphans: string[] }> {
+async function unbucketed(db: Db, onProgress?: () => void): Promise<{ unkeyed: string[]; orphans: string[] }> {
+  // Long at scale (FerretDB decodes every document): progress keeps the activity's heartbeat going.
+  let read = 0;
+  const progress = () => {
+    if (++read % 500 === 0) onProgress?.();
+  };
   const days = new Set((await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id));
   const codes = new Set<string>();
   const unkeyed: string[] = [];
   for await (const d of db.collection<DossierDoc>(COLLECTIONS.dossiers).find({}, { projection: { _id: 1, listHour: 1 } })) {
+    progress();
     codes.add(d._id);
     if (typeof d.listHour !== 'string' || !days.has(d.listHour.slice(0, 10))) unkeyed.push(d._id);
   }
   const orphans = new Set<string>();
   for await (const d of db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({}, { projection: { _id: 0, dossierCode: 1 } })) {
+    progress();
     if (!codes.has(d.dossierCode)) orphans.add(d.dossierCode);
   }
   return { unkeyed: unkeyed.sort(), orphans: [...orphans].sort() };

@@ -47,7 +47,8 @@ export async function complianceSnapshotWorkflow(input: ComplianceSnapshotInput 
 
 /**
  * One reconciliation pass over the read model (store/reconcile.ts), a batch
- * of dossier codes per activity, in code order. Returns the pass's counts.
+ * of dossiers per activity (the hour walk; a pass begun by code ranges ends
+ * by them). Returns the pass's counts.
  */
 export async function reconcileReadModelWorkflow(input: ReconcileInput = {}): Promise<ReconcileResult> {
   const batchSize = input.batchSize ?? 200;
