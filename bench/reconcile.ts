@@ -74,7 +74,7 @@ async function seed(db: Db, size: number): Promise<number> {
     const t = templates[i % templates.length]!;
     const code = `RC-${String(i).padStart(7, '0')}`;
     // Spread over the year before the scenario's newest dossier, the last ones newest.
-    const shift = newest - (t.dossier.submittedAt as Date).getTime() + Math.round((365 * DAY * (size - i)) / size);
+    const shift = (t.dossier.submittedAt as Date).getTime() - newest + Math.round((365 * DAY * (size - i)) / size);
     const str = (x: string) => (x.includes(t.code) ? x.split(t.code).join(code) : x);
     const d = remap(t.dossier, str, shift) as Document;
     Object.assign(d, listKeys(d as Parameters<typeof listKeys>[0]));
@@ -128,7 +128,7 @@ async function main(): Promise<void> {
         // Cursors in the middle of the data: the middle dossier's code and its list hour.
         const middle = (await db.collection(COLLECTIONS.dossiers).findOne({ _id: `RC-${String(Math.floor(size / 2)).padStart(7, '0')}` as never }))!;
         const codeCursor = middle._id as unknown as string;
-        const hourCursor = `hour:${middle.listHour as string}`;
+        const hourCursor = `hour:${middle.listHour as string}|${codeCursor}`;
         const release = await holdLock();
         try {
           const hour: number[] = [];
@@ -136,9 +136,21 @@ async function main(): Promise<void> {
           const checked = { hour: 0, code: 0 };
           for (let r = 0; r < RUNS; r++) hour.push(await timed(async () => (checked.hour = (await reconcileBatch(db, noWorkflows, { after: hourCursor, batchSize: BATCH })).checked)));
           for (let r = 0; r < CODE_RUNS; r++) code.push(await timed(async () => (checked.code = (await reconcileBatch(db, noWorkflows, { after: codeCursor, batchSize: BATCH })).checked)));
-          const lastHour = `hour:${(await db.collection(COLLECTIONS.dossiers).findOne({ _id: `RC-${String(size - 1).padStart(7, '0')}` as never }))!.listHour as string}`;
-          const end = await timed(() => reconcileBatch(db, noWorkflows, { after: lastHour, batchSize: BATCH }));
-          const line = `| ${size.toLocaleString('en')} | ${median(hour).toFixed(0)} (${checked.hour}) | ${median(code).toFixed(0)} (${checked.code}) | ${end.toFixed(0)} |`;
+          // Past the last hour of the last day: the walk finds nothing, so the batch is the streams.
+          const lastDay = (await db.collection<{ _id: string }>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort().at(-1)!;
+          const lastHour = `hour:${lastDay}T23|\uffff`;
+          let endCounts = '';
+          const end = await timed(async () => {
+            const r = await reconcileBatch(db, noWorkflows, { after: lastHour, batchSize: BATCH });
+            if (r.next !== null || r.checked !== 0) throw new Error(`the last batch was not the streams alone: ${JSON.stringify(r)}`);
+            endCounts = `checked ${r.checked}, orphans ${r.orphans}`;
+          });
+          // What those streams read: every document of both collections.
+          let streamed = 0;
+          for await (const _ of db.collection(COLLECTIONS.dossiers).find({}, { projection: { _id: 1 } })) streamed++;
+          for await (const _ of db.collection(COLLECTIONS.deadlines).find({}, { projection: { _id: 0, dossierCode: 1 } })) streamed++;
+          log(`${size}: last batch ${endCounts}; the streams' documents: ${streamed}`);
+          const line = `| ${size.toLocaleString('en')} | ${median(hour).toFixed(0)} (${checked.hour}) | ${code.length ? `${median(code).toFixed(0)} (${checked.code})` : 'not run'} | ${end.toFixed(0)} |`;
           log(line);
           rows.push(line);
         } finally {

@@ -71,6 +71,13 @@ describe('SQLite plans through the indexes', () => {
     expect(lines).not.toMatch(/\bSCAN\b/);
   });
 
+  test("reconciliation reads a dossier's deadline docs by the dossier index (its hour buckets are the list's)", async () => {
+    const explained = await db.collection(COLLECTIONS.deadlines).find({ dossierCode: 'HL-0002' }).explain();
+    const lines = ((explained.queryPlanner as { Plan?: unknown[] }).Plan ?? []).map(String).join('\n');
+    expect(lines).toMatch(/SEARCH \S+ USING INDEX \S+_dossier /);
+    expect(lines).not.toMatch(/\bSCAN\b/);
+  });
+
   // Every read of a list page is one bucket of one of these shapes (store/dossier-list.ts).
   test.each([
     ['the whole office (an hour)', {}, '2026-03-02T09', 'list_hour'],
