@@ -29,7 +29,7 @@ export interface ViewSource {
 }
 
 export interface BatchResult extends ReconcileCounts {
-  /** The last dossier code of this batch, to pass as `after`; null when the scan is complete. */
+  /** Where the next batch starts, to pass as `after`; null when the pass is complete. */
   next: string | null;
 }
 
@@ -59,7 +59,7 @@ export function differsFromView(view: DossierView, dossier: Pick<DossierHead, 'v
 }
 
 export interface BatchOptions {
-  /** Dossier codes after this one (exclusive); null to start. */
+  /** A cursor a batch returned (`hour:<listHour>|<code>`, or a dossier code from a code-range pass); null to start. */
   after: string | null;
   batchSize: number;
   /** Called after each candidate, e.g. to heartbeat the activity. */
