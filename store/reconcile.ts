@@ -243,8 +243,10 @@ async function examine(
   return counts;
 }
 
-/** Attempts at writing a dossier until its read model holds the workflow's current view. */
+/** Writes that did not stick while the workflow's view stood still: then the pass reports a failure. */
 const REPAIR_ATTEMPTS = 5;
+/** Writes in all while the view keeps moving on (live events): a bound, not an expected count. */
+const REPAIR_WRITES = 50;
 
 /**
  * Writes the view, then checks the read model against the workflow's view as
@@ -252,15 +254,19 @@ const REPAIR_ATTEMPTS = 5;
  * make two concurrent writes of a document safe on FerretDB 1.24 (its
  * conditional replace is not atomic, and two racing first inserts lose one),
  * so a write of ours that lands after a live projection's newer one is caught
- * here and overwritten with the newer view.
+ * here and overwritten with the newer view. A view that moved on since the
+ * last write is chased, not counted against the attempts: the dossier is
+ * busy, not broken, and its newest view is written before the pass leaves it.
  */
 async function repair(db: Db, source: ViewSource, code: string, view: DossierView): Promise<boolean> {
   let current = view;
-  for (let attempt = 1; attempt <= REPAIR_ATTEMPTS; attempt++) {
+  let stuck = 0;
+  for (let write = 1; write <= REPAIR_WRITES; write++) {
     await writeProjection(db, current);
     const written = await readModelOf(db, code);
     const fresh = (await source.view(code)) ?? current;
     if (!differsFromView(fresh, written.dossier ?? undefined, written.deadlines)) return true;
+    if (fresh.version === current.version && ++stuck >= REPAIR_ATTEMPTS) return false;
     current = fresh;
   }
   return false;
