@@ -23,7 +23,7 @@
  * instead of bundling for 8–20 s first. It is built again before a worker
  * starts when a source it was built from changed.
  *
- * Supervision: once ready, a part that dies on its own (a crash, a kill -9) is
+ * Supervision (scripts/part.ts): once ready, a part that dies on its own (a crash, a kill -9) is
  * started again, after 1 s, doubling up to 30 s while it keeps dying, back to
  * 1 s once it has run for a minute; each restart is a line here. That holds for
  * the servers too (their data is on disk, crash-safe): only a server that cannot
@@ -47,6 +47,7 @@ import path from 'node:path';
 import { ConfigError, loadConfig } from '../config/config';
 import { ensureWorkflowBundle } from '../workers/workflow-bundle';
 import { cmdlineOf, isOurs, portHolders, readChildren, stopGroup, writeChildren, type ChildRecord } from './children';
+import { Part, type Running, type SupervisorHooks } from './part';
 import {
   PortInUseError,
   REPO_ROOT,
@@ -57,29 +58,15 @@ import {
   startFerretDB,
   startTemporalDevServer,
   waitUntil,
-  type ExitInfo,
 } from './servers';
 
 const DATA = process.env.DATA_DIR ? path.resolve(process.env.DATA_DIR) : path.join(REPO_ROOT, 'data');
 const LOGS = path.join(DATA, 'logs');
 const CHILDREN_FILE = path.join(DATA, 'children.json');
 const READY_TIMEOUT_MS = 120_000;
-const FIRST_BACKOFF_MS = 1000;
-const MAX_BACKOFF_MS = 30_000;
-/** A part that ran this long before dying starts again after FIRST_BACKOFF_MS. */
-const STABLE_MS = 60_000;
-const SERVER_RESTART_ATTEMPTS = 5;
 
 /** A failure worth one line, without a stack. */
 class StartError extends Error {}
-
-/** One running process of a part. */
-interface Running {
-  pid: number;
-  logFile: string | null;
-  exited: Promise<ExitInfo>;
-  stop(): Promise<void>;
-}
 
 const say = (line: string) => console.log(`start: ${line}`);
 const rel = (p: string) => path.relative(process.cwd(), p) || p;
@@ -90,76 +77,6 @@ const firstLine = (err: unknown) => (err instanceof Error ? err.message.split('\
 let ready = false;
 let stopping: Promise<never> | null = null;
 const started = new Date().toISOString();
-
-/**
- * A child kept running: started by `launch` (which resolves once it is up),
- * started again when it dies unasked.
- */
-class Part {
-  current: Running | null = null;
-  private crashes = 0;
-  since = 0;
-
-  constructor(
-    readonly role: string,
-    readonly kind: 'server' | 'app',
-    readonly ports: number[],
-    private readonly launch: () => Promise<Running>,
-  ) {}
-
-  async start(): Promise<void> {
-    this.adopt(await this.launch());
-  }
-
-  stop(): Promise<void> {
-    return this.current?.stop() ?? Promise.resolve();
-  }
-
-  private adopt(running: Running): void {
-    this.current = running;
-    this.since = Date.now();
-    recordChildren();
-    void running.exited.then((info) => this.exited(running, info));
-    // Started while everything was being stopped: stop it too.
-    if (stopping) void running.stop();
-  }
-
-  private exited(running: Running, info: ExitInfo): void {
-    if (this.current !== running) return;
-    this.current = null;
-    recordChildren();
-    if (stopping) return;
-    const what = exitSummary(this.role, info, running.logFile);
-    if (!ready) {
-      void shutdown(1, `${what} — stopping everything`);
-      return;
-    }
-    if (Date.now() - this.since >= STABLE_MS) this.crashes = 0;
-    void this.restart(what);
-  }
-
-  private async restart(what: string): Promise<void> {
-    for (let failedStarts = 0; ; ) {
-      const delay = Math.min(MAX_BACKOFF_MS, FIRST_BACKOFF_MS * 2 ** this.crashes);
-      this.crashes += 1;
-      say(`${what} — starting it again in ${delay / 1000} s`);
-      await sleep(delay);
-      if (stopping) return;
-      try {
-        this.adopt(await this.launch());
-        say(`${this.role} started again (pid ${this.current?.pid ?? '?'})`);
-        return;
-      } catch (err) {
-        failedStarts += 1;
-        if (this.kind === 'server' && failedStarts >= SERVER_RESTART_ATTEMPTS) {
-          void shutdown(1, `${this.role} could not be started again (${failedStarts} attempts): ${firstLine(err)} — stopping everything`);
-          return;
-        }
-        what = `${this.role} could not be started again: ${firstLine(err)}`;
-      }
-    }
-  }
-}
 
 // Stopped in this order: apps (API, worker), then the gateway, then the servers.
 const apps: Part[] = [];
@@ -195,6 +112,9 @@ function shutdown(code: number, line: string): Promise<never> {
   })();
   return stopping;
 }
+
+const hooks: SupervisorHooks = { isReady: () => ready, isStopping: () => stopping !== null, shutdown, recordChildren, say };
+const part = (role: string, kind: Part['kind'], ports: number[], launch: () => Promise<Running>) => new Part(role, kind, ports, launch, hooks);
 
 /**
  * Stops what an earlier start of this folder left running (it was hard-killed),
@@ -321,14 +241,14 @@ async function main(): Promise<void> {
   if (embedMongo) {
     const dataDir = path.join(DATA, 'ferretdb');
     const logFile = freshLog('ferretdb');
-    servers.push(new Part('ferretdb', 'server', [ferretPort], () => startFerretDB({ dataDir, port: ferretPort, logFile, detached: true })));
+    servers.push(part('ferretdb', 'server', [ferretPort], () => startFerretDB({ dataDir, port: ferretPort, logFile, detached: true })));
     say(`starting FerretDB on 127.0.0.1:${ferretPort} (${rel(dataDir)})…`);
   }
   if (embedTemporal) {
     const dbFile = path.join(DATA, 'temporal.db');
     const logFile = freshLog('temporal');
     servers.push(
-      new Part('temporal', 'server', [temporalPort, uiPort], () =>
+      part('temporal', 'server', [temporalPort, uiPort], () =>
         startTemporalDevServer({ dbFile, port: temporalPort, uiPort, namespace: cfg.TEMPORAL_NAMESPACE, logFile, detached: true }),
       ),
     );
@@ -344,7 +264,7 @@ async function main(): Promise<void> {
   if (embedGateway) {
     say(`starting the sandbox payment gateway on 127.0.0.1:${gatewayPort}…`);
     const logFile = freshLog('payment-gateway');
-    const gateway = new Part('payment-gateway', 'app', [gatewayPort], async () => {
+    const gateway = part('payment-gateway', 'app', [gatewayPort], async () => {
       const proc = spawnTs('payment-gateway', 'sandbox/payment-gateway.ts', { ...env, PORT: String(gatewayPort) }, logFile);
       await waitUntil(proc, 'the sandbox payment gateway', () => canConnect(gatewayPort)).catch(async (err: unknown) => {
         await proc.stop();
@@ -373,7 +293,7 @@ async function main(): Promise<void> {
   const workers = Array.from({ length: workerCount }, (_, i) => {
     const name = nth('worker', i);
     const logFile = freshLog(name);
-    return new Part(name, 'app', [], async () => {
+    return part(name, 'app', [], async () => {
       if (bundle) await buildBundle(bundle);
       return spawnTs(name, 'workers/main.ts', env, logFile);
     });
@@ -381,7 +301,7 @@ async function main(): Promise<void> {
   const apis = apiPorts.map((port, i) => {
     const name = nth('api', i);
     const logFile = freshLog(name);
-    return new Part(name, 'app', [port], () => Promise.resolve(spawnTs(name, 'api/main.ts', { ...env, PORT: String(port) }, logFile)));
+    return part(name, 'app', [port], () => Promise.resolve(spawnTs(name, 'api/main.ts', { ...env, PORT: String(port) }, logFile)));
   });
   const apiLog = path.join(LOGS, 'api.log');
   const api = apis[0]!;
