@@ -15,7 +15,6 @@
  *   BENCH_RECONCILE_CODE_RUNS=1         timed code-range batches per size
  *   BENCH_RECONCILE_LOCK=<file>         a file to hold with flock(1) while timing (not while seeding)
  */
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -29,6 +28,7 @@ import { reconcileBatch, type ViewSource } from '../store/reconcile';
 import { ReferenceData } from '../store/reference-data';
 import { localDate } from '../domain/calendar';
 import { marchScenario } from '../test/support/domain-views';
+import { holdLock } from './lock';
 
 const SIZES = (process.env.BENCH_RECONCILE_SIZES ?? '10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RECONCILE_RUNS ?? 5);
@@ -91,16 +91,6 @@ async function seed(db: Db, size: number): Promise<number> {
   return performance.now() - t0;
 }
 
-async function holdLock(): Promise<() => void> {
-  if (!LOCK) return () => undefined;
-  const child = spawn('flock', [LOCK, '-c', 'echo held; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`flock ${LOCK} exited with ${code}`)));
-  });
-  return () => child.stdin.end();
-}
-
 async function timed(f: () => Promise<unknown>): Promise<number> {
   const t0 = performance.now();
   await f();
@@ -129,7 +119,7 @@ async function main(): Promise<void> {
         const middle = (await db.collection(COLLECTIONS.dossiers).findOne({ _id: `RC-${String(Math.floor(size / 2)).padStart(7, '0')}` as never }))!;
         const codeCursor = middle._id as unknown as string;
         const hourCursor = `hour:${middle.listHour as string}|${codeCursor}`;
-        const release = await holdLock();
+        const release = await holdLock(LOCK);
         try {
           const hour: number[] = [];
           const code: number[] = [];

@@ -19,7 +19,7 @@
  * BENCH_SCALE_OUT (default docs/BENCHMARKS.md), BENCH_SCALE_KEEP=1, BENCH_SCALE_COUNTS=0
  * (do not build the compliance counts from the seeded records: the summary then scans).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
@@ -43,6 +43,7 @@ import { listKeys, recordListDay } from '../store/dossier-list';
 import { homeSubmission } from '../reference-data/example-submissions';
 import { ReferenceData } from '../store/reference-data';
 import { createDossierWorker } from '../workers/worker';
+import { holdLock } from './lock';
 
 const sizesOf = (v: string | undefined, d: string) =>
   (v ?? d)
@@ -322,17 +323,6 @@ async function buildCounts(db: Db): Promise<number | null> {
   return null;
 }
 
-/** Holds LOCK (when set) until the returned release is called: two measurements on one machine never overlap. */
-async function holdLock(): Promise<() => void> {
-  if (!LOCK) return () => undefined;
-  const child = spawn('flock', [LOCK, '-c', 'echo held; exec cat'], { stdio: ['pipe', 'pipe', 'inherit'] });
-  await new Promise<void>((resolve, reject) => {
-    child.stdout.once('data', () => resolve());
-    child.once('exit', (code) => reject(new Error(`flock ${LOCK} exited with ${code}`)));
-  });
-  return () => child.stdin.end();
-}
-
 // ------------------------------------------------------------------- a size
 
 type Row = { label: string; m: Measure | null; note?: string };
@@ -354,7 +344,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
     log(`  seeded in ${(seedMs / 1000).toFixed(0)} s; building the compliance counts`);
     const countsMs = BUILD_COUNTS ? await buildCounts(s.db) : null;
     log(`  counts ${!BUILD_COUNTS ? 'not built (BENCH_SCALE_COUNTS=0)' : countsMs === null ? 'not built in 30 min' : `built in ${(countsMs / 1000).toFixed(0)} s`}; measuring${LOCK ? ` once ${LOCK} is free` : ''}`);
-    const release = await holdLock();
+    const release = await holdLock(LOCK);
     try {
       const rows: Row[] = [];
       const manager = token('manager');
