@@ -48,7 +48,11 @@ export interface ListedFields {
 
 const HOUR_MS = 3_600_000;
 
-const hourOf = (ms: number): string => `${localDate(ms)}T${String(Math.floor(localMinutes(ms) / 60)).padStart(2, '0')}`;
+const hourKey = (day: string, hour: number): string => `${day}T${String(hour).padStart(2, '0')}`;
+const hourOf = (ms: number): string => hourKey(localDate(ms), Math.floor(localMinutes(ms) / 60));
+
+/** A day's 24 `listHour` values, in order. */
+export const hoursOf = (day: string): string[] => Array.from({ length: 24 }, (_, h) => hourKey(day, h));
 
 export function listKeys(d: ListedFields): ListKeys {
   const at = d.submittedAt.getTime();
@@ -85,6 +89,11 @@ export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
     if (!isDuplicateKey(err)) throw err;
   }
   known.add(day);
+}
+
+/** The local days that hold a dossier, oldest first (a few hundred documents a year). */
+export async function listedDays(db: Db): Promise<string[]> {
+  return (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort();
 }
 
 /** What a list page returns of a dossier. */
@@ -143,15 +152,11 @@ export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedD
   // The days that hold dossiers, newest first, within the query's range.
   const lastDay = upper === Infinity ? null : localDate(upper - 1);
   const firstDay = lower === -Infinity ? null : localDate(lower);
-  const days = (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray())
-    .map((d) => d._id)
-    .filter((d) => (lastDay === null || d <= lastDay) && (firstDay === null || d >= firstDay))
-    .sort()
-    .reverse();
+  const days = (await listedDays(db)).filter((d) => (lastDay === null || d <= lastDay) && (firstDay === null || d >= firstDay)).reverse();
   const slots: string[] = [];
   for (const day of days) {
     if (!bucket.hourly) slots.push(day);
-    else for (let h = 23; h >= 0; h--) slots.push(`${day}T${String(h).padStart(2, '0')}`);
+    else slots.push(...hoursOf(day).reverse());
   }
   // Hours outside the range are skipped without a read.
   const inRange = (slot: string) => {

@@ -17,6 +17,7 @@
 import type { Db } from 'mongodb';
 import { TERMINAL_STATUSES, type DossierStatus, type DossierView, type Stage } from '../domain/dossier';
 import { COLLECTIONS } from './db';
+import { hoursOf, listedDays } from './dossier-list';
 import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../workflows/contracts';
 import type { DeadlineDoc, DossierDoc } from './documents';
 import { writeProjection } from './read-model';
@@ -68,14 +69,8 @@ export interface BatchOptions {
   onError?: (code: string, err: unknown) => void;
 }
 
-/** `dossier_days`: one document per local day that holds a dossier (store/dossier-list.ts). */
-interface DossierDayDoc {
-  _id: string;
-}
-
 /** The cursor of the hour walk: `hour:<listHour>|<code>` of the last dossier done. */
 const HOUR_CURSOR = 'hour:';
-const HOURS = Array.from({ length: 24 }, (_, h) => String(h).padStart(2, '0'));
 const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, 'view.deadlines': 1 } as const;
 const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
 /** Deadline reads in flight at once (one indexed equality each). */
@@ -102,12 +97,12 @@ export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOpti
   // The cursor: the list hour and code of the last dossier done (hours in order, codes in order within an hour).
   const [doneHour, doneCode] = opts.after === null ? [null, null] : opts.after.slice(HOUR_CURSOR.length).split('|', 2);
   const done = (hour: string, code: string) => doneHour != null && (hour < doneHour || (hour === doneHour && code <= (doneCode ?? '')));
-  const days = (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort();
+  const days = await listedDays(db);
   const dossiers = db.collection<DossierDoc>(COLLECTIONS.dossiers);
   const heads: DossierHead[] = [];
   let next: string | null = null;
   walk: for (const day of days) {
-    const hours = HOURS.map((h) => `${day}T${h}`).filter((hour) => doneHour == null || hour >= doneHour);
+    const hours = hoursOf(day).filter((hour) => doneHour == null || hour >= doneHour);
     if (!hours.length) continue;
     // A day's hours at once: in a sparse year most are empty, and each is a round trip.
     const buckets = await Promise.all(hours.map((hour) => dossiers.find({ listHour: hour }, { projection: HEAD_PROJECTION }).toArray()));
@@ -158,7 +153,7 @@ async function unbucketed(db: Db, onProgress?: () => void): Promise<{ unkeyed: s
   const progress = () => {
     if (++read % 500 === 0) onProgress?.();
   };
-  const days = new Set((await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id));
+  const days = new Set(await listedDays(db));
   const codes = new Set<string>();
   const unkeyed: string[] = [];
   for await (const d of db.collection<DossierDoc>(COLLECTIONS.dossiers).find({}, { projection: { _id: 1, listHour: 1 } })) {
