@@ -20,8 +20,7 @@ export function createCourierJobActivities(deps: { db: Db; refs: ReferenceData }
       address: Address | null;
     }): Promise<CourierJobRef> {
       const _id = `${input.dossierCode}:${input.purpose}:${input.attempt}`;
-      const existing = await jobs().findOne({ _id });
-      if (existing) return toRef(existing);
+      // Insert first, read only on a duplicate key (a retry): one command in the common case.
       const courier = chooseCourier(await deps.refs.couriers(), input.address);
       const now = new Date();
       const doc: CourierJobDoc = {
@@ -43,6 +42,7 @@ export function createCourierJobActivities(deps: { db: Db; refs: ReferenceData }
         return toRef(doc);
       } catch (err) {
         if (!isDuplicateKey(err)) throw err;
+        // The earlier attempt's job, with the courier it chose.
         return toRef((await jobs().findOne({ _id }))!);
       }
     },

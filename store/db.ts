@@ -1,4 +1,4 @@
-import { MongoClient, MongoServerError, type Db } from 'mongodb';
+import { MongoBulkWriteError, MongoClient, MongoServerError, type Db } from 'mongodb';
 
 /** Collection names, in one place. */
 export const COLLECTIONS = {
@@ -66,6 +66,19 @@ export async function connectMongo(uri: string, dbName: string, bounds?: MongoBo
 
 export function isDuplicateKey(err: unknown): boolean {
   return err instanceof MongoServerError && err.code === 11000;
+}
+
+/** A bulk write's per-statement errors (the driver gives one as itself, several as an array). */
+export function writeErrors(err: MongoBulkWriteError): { index: number; code: number }[] {
+  const e = err.writeErrors as unknown;
+  return Array.isArray(e) ? e : e ? [e as { index: number; code: number }] : [];
+}
+
+/** A bulk write that failed only on duplicate keys (a retry, or a racing first insert). */
+export function onlyDuplicateKeys(err: unknown): err is MongoBulkWriteError {
+  if (!(err instanceof MongoBulkWriteError) || err.writeConcernError) return false;
+  const errors = writeErrors(err);
+  return errors.length > 0 && errors.every((e) => e.code === 11000);
 }
 
 const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }[] = [

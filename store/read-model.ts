@@ -1,8 +1,8 @@
 import type { Db, Filter } from 'mongodb';
 import { dueDay, parseInstant } from '../domain/calendar';
 import type { DeadlineView, DossierView } from '../domain/dossier';
-import { recordDeadlineChange } from './compliance-counts';
-import { COLLECTIONS, isDuplicateKey } from './db';
+import { recordDeadlineChanges } from './compliance-counts';
+import { COLLECTIONS, isDuplicateKey, onlyDuplicateKeys, writeErrors } from './db';
 import type { DeadlineDoc, DossierDoc } from './documents';
 import { listKeys, recordListDay } from './dossier-list';
 
@@ -35,9 +35,9 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
     ...listKeys({ agencyId: view.agencyId, status: view.status, procedureCode: view.procedureCode, submittedAt }),
   };
   // Deadlines first: the dossier's version is what readers trust to be complete.
-  for (const d of view.deadlines) {
+  const deadlines = view.deadlines.map((d): DeadlineDoc => {
     const day = dueDay(d.dueAt);
-    const deadline: DeadlineDoc = {
+    return {
       _id: `${view.code}:${d.stage}`,
       dossierCode: view.code,
       version: view.version,
@@ -59,8 +59,8 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
       indexDueAt: date(indexDueAt(view, d)),
       dossierStatus: view.status,
     };
-    await writeDeadline(db, deadline);
-  }
+  });
+  await writeDeadlines(db, deadlines);
   // The day before the dossier: a list page walks only the days it knows (store/dossier-list.ts).
   await recordListDay(db, submittedAt);
   return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
@@ -68,10 +68,21 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
 
 /** One deadline record, and its change record for the compliance counts. */
 export async function writeDeadline(db: Db, deadline: DeadlineDoc): Promise<{ written: boolean }> {
-  const written = await upsertIfNewer(db, COLLECTIONS.deadlines, deadline);
-  // Also when the write found a newer or equal version: a crash may have come between the two.
-  await recordDeadlineChange(db, deadline);
-  return { written };
+  return { written: (await writeDeadlines(db, [deadline]))[0]! };
+}
+
+/**
+ * Deadline records, then their change records for the compliance counts: one
+ * command for all the records and one for all the changes, not two per
+ * deadline (FerretDB pays per command, issue #13). Returns, per deadline,
+ * whether it was written.
+ */
+export async function writeDeadlines(db: Db, deadlines: DeadlineDoc[]): Promise<boolean[]> {
+  if (!deadlines.length) return [];
+  const written = await upsertAllIfNewer(db, COLLECTIONS.deadlines, deadlines);
+  // Also when a write found a newer or equal version: a crash may have come between the two.
+  await recordDeadlineChanges(db, deadlines);
+  return written;
 }
 
 /** A view from before `indexDueAt` existed: without a supplement the index due is the due itself. */
@@ -81,18 +92,51 @@ function indexDueAt(view: DossierView, d: DeadlineView): string | null {
   return view.supplementRequests.count === 0 ? d.dueAt : null;
 }
 
+/** The guarded replace: matches only a stored version older than this one. */
+const olderThan = <T extends { _id: string; version: number }>(doc: T) => ({ _id: doc._id, version: { $lt: doc.version } }) as Filter<T>;
+
 async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, doc: T): Promise<boolean> {
-  const olderThanThis = { _id: doc._id, version: { $lt: doc.version } } as Filter<T>;
   try {
-    const r = await db.collection<T>(collection).replaceOne(olderThanThis, doc, { upsert: true });
+    const r = await db.collection<T>(collection).replaceOne(olderThan(doc), doc, { upsert: true });
     return r.modifiedCount + r.upsertedCount > 0;
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // The document exists: either at this version or newer, or another first insert won
     // the race. Now that it exists, the guarded replace without upsert tells them apart.
-    const r = await db.collection<T>(collection).replaceOne(olderThanThis, doc);
+    const r = await db.collection<T>(collection).replaceOne(olderThan(doc), doc);
     return r.modifiedCount > 0;
   }
+}
+
+/**
+ * `upsertIfNewer` for several documents, one command while none finds its
+ * document at this version or newer. Ordered: FerretDB stops an update
+ * command at its first error even when asked not to, so the statement that
+ * failed on a duplicate key (a document at this version or newer, or a
+ * racing first insert) gets the guarded replace without upsert, as there,
+ * and the batch goes on from the next one.
+ */
+async function upsertAllIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, docs: T[]): Promise<boolean[]> {
+  if (docs.length === 1) return [await upsertIfNewer(db, collection, docs[0]!)];
+  const written = docs.map(() => true);
+  for (let from = 0; from < docs.length; ) {
+    try {
+      await db.collection<T>(collection).bulkWrite(
+        docs.slice(from).map((doc) => ({ replaceOne: { filter: olderThan(doc), replacement: doc, upsert: true } })),
+        { ordered: true },
+      );
+      // Each statement replaced an older version or inserted; any other outcome is a write error.
+      return written;
+    } catch (err) {
+      if (!onlyDuplicateKeys(err)) throw err;
+      // The statements before the failed one were written.
+      const failed = from + Math.min(...writeErrors(err).map((e) => e.index));
+      const doc = docs[failed]!;
+      written[failed] = (await db.collection<T>(collection).replaceOne(olderThan(doc), doc)).modifiedCount > 0;
+      from = failed + 1;
+    }
+  }
+  return written;
 }
 
 export async function findDossier(db: Db, code: string): Promise<DossierDoc | null> {

@@ -4,7 +4,7 @@
  * aggregator (./aggregator.ts) writes the counts themselves.
  */
 import type { Db } from 'mongodb';
-import { isDuplicateKey } from '../db';
+import { isDuplicateKey, onlyDuplicateKeys } from '../db';
 import type { DeadlineDoc } from '../documents';
 import { decision766Outcome, type SummaryRecord } from '../tally';
 import { encodeKey, encodeListFields } from './codec';
@@ -25,6 +25,16 @@ export async function recordDeadlineChange(db: Db, d: CountedRecord): Promise<vo
     await db.collection<ChangeDoc>(COUNTS_COLLECTIONS.changes).insertOne(changeOf(d));
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
+  }
+}
+
+/** The change records of several deadline writes in one command (unordered: a duplicate does not stop the others). */
+export async function recordDeadlineChanges(db: Db, ds: CountedRecord[]): Promise<void> {
+  if (ds.length <= 1) return ds.length ? recordDeadlineChange(db, ds[0]!) : undefined;
+  try {
+    await db.collection<ChangeDoc>(COUNTS_COLLECTIONS.changes).insertMany(ds.map(changeOf), { ordered: false });
+  } catch (err) {
+    if (!onlyDuplicateKeys(err)) throw err;
   }
 }
 

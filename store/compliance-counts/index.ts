@@ -9,7 +9,7 @@
  */
 export { COUNTS_COLLECTIONS, countsCollection, countsTables, type CountsState } from './tables';
 export type { CountsKey, ListedDeadline } from './codec';
-export { changeOf, countsReady, countsState, recordDeadlineChange, requestCountsVerification, type CountedRecord } from './changes';
+export { changeOf, countsReady, countsState, recordDeadlineChange, recordDeadlineChanges, requestCountsVerification, type CountedRecord } from './changes';
 export { countsPathFor, monthsBetween, type CountsPath } from './planner';
 export { countsAtRisk, countsOverdue, countsSummary } from './reads';
 export { CountsAggregator, CountsConflictError, PASS_BATCH, type PassResult, type VerifyResult } from './aggregator';

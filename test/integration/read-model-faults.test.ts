@@ -17,7 +17,7 @@ import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../doma
 import type { DossierView } from '../../domain/dossier';
 import type { EventCommand } from '../../domain/events';
 import { complianceSummary, countedRecords, scanSummary, type Summary, type SummaryQuery } from '../../store/compliance';
-import { CountsAggregator, countsReady, countsState, countsSummary } from '../../store/compliance-counts';
+import { COUNTS_COLLECTIONS, CountsAggregator, countsReady, countsState, countsSummary } from '../../store/compliance-counts';
 import { COLLECTIONS } from '../../store/db';
 import { findDossier, writeProjection, type DeadlineDoc } from '../../store/read-model';
 import { reconcileAll, reconcileBatch, type ReconcileCounts, type ViewSource } from '../../store/reconcile';
@@ -34,12 +34,16 @@ import { System } from '../support/system';
 import { legalCounts } from '../support/compliance-figures';
 
 /**
- * A Db whose `replaceOne` calls after the first `writes` fail, as a process
- * dying there would leave it: `writeProjection` writes each deadline, then
- * the dossier, so `writes` = the number of deadlines stops right before the dossier.
+ * A Db whose document writes after the first `writes` fail, as a process dying
+ * there would leave it: `writeProjection` writes the deadlines, then the
+ * dossier, so `writes` = the number of deadlines stops right before the
+ * dossier. `replaceOne` counts replaces (one a statement of a `bulkWrite`),
+ * `insertOne` inserts (one a document of an `insertMany`); a batch that
+ * reaches the limit writes its first statements, then dies.
  */
 function crashAfter(db: Db, writes: number, operation: 'replaceOne' | 'insertOne' = 'replaceOne'): Db {
   let done = 0;
+  const batch = operation === 'replaceOne' ? 'bulkWrite' : 'insertMany';
   const bind = <T extends object>(target: T, prop: string | symbol) => {
     const v = Reflect.get(target, prop) as unknown;
     return typeof v === 'function' ? v.bind(target) : v;
@@ -51,6 +55,15 @@ function crashAfter(db: Db, writes: number, operation: 'replaceOne' | 'insertOne
         const col = target.collection(...args);
         return new Proxy(col, {
           get(c, p) {
+            if (p === batch) {
+              return async (items: unknown[], options?: object) => {
+                const room = Math.max(0, writes - done);
+                done += items.length;
+                if (items.length <= room) return (c[batch] as (...x: unknown[]) => Promise<unknown>)(items, options);
+                if (room > 0) await (c[batch] as (...x: unknown[]) => Promise<unknown>)(items.slice(0, room), options);
+                throw new Error('injected crash');
+              };
+            }
             if (p !== operation) return bind(c, p);
             return (...a: unknown[]) => {
               if (done++ >= writes) return Promise.reject(new Error('injected crash'));
@@ -179,6 +192,41 @@ describe('views from the pure lifecycle', () => {
     }
   });
 
+  test('one batch of deadline writes: an older record is replaced, a newer one kept, a missing one inserted, every change recorded once', async () => {
+    const db = await fresh('batch');
+    const v = f2.view;
+    expect(v.deadlines.length).toBeGreaterThanOrEqual(3);
+    const records = async () => (await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ dossierCode: v.code }).toArray()).map((d) => [d.stage, d.version, d.state]).sort();
+    await writeProjection(db, f2.views.at(-2)!);
+    const [older, newer, missing] = v.deadlines.map((d) => `${v.code}:${d.stage}`);
+    // One record already at a later version (another write got there first), one never written.
+    await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).updateOne({ _id: newer! }, { $set: { version: v.version + 1, state: 'cancelled' as never } });
+    await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).deleteOne({ _id: missing! });
+    await writeProjection(db, v);
+    const byId = new Map((await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ dossierCode: v.code }).toArray()).map((d) => [d._id, d]));
+    expect(byId.get(older!)?.version).toBe(v.version);
+    expect(byId.get(newer!)).toMatchObject({ version: v.version + 1, state: 'cancelled' });
+    expect(byId.get(missing!)?.version).toBe(v.version);
+    // The same batch again (a retried activity) changes nothing and records no second change.
+    const before = await records();
+    const changes = await db.collection(COUNTS_COLLECTIONS.changes).countDocuments({ id: { $in: [older, newer, missing] } });
+    expect(changes).toBe(3 + (f2.views.at(-2)!.deadlines.length));
+    await writeProjection(db, v);
+    expect(await records()).toEqual(before);
+    expect(await db.collection(COUNTS_COLLECTIONS.changes).countDocuments({ id: { $in: [older, newer, missing] } })).toBe(changes);
+  });
+
+  test('a crash in the middle of a deadline batch: the retried projection writes the rest', async () => {
+    const db = await fresh('batch-crash');
+    for (const v of f2.views.slice(0, -1)) await writeProjection(db, v);
+    await expect(writeProjection(crashAfter(db, 1), f2.view)).rejects.toThrow('injected crash');
+    const versions = async () => (await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ dossierCode: f2.code }).toArray()).map((d) => d.version);
+    expect((await versions()).filter((x) => x === f2.view.version)).toHaveLength(1);
+    await writeProjection(db, f2.view);
+    expect(await versions()).toEqual(f2.view.deadlines.map(() => f2.view.version));
+    expect((await findDossier(db, f2.code))?.version).toBe(f2.view.version);
+  });
+
   test('writes out of order, in any order, end at the final views', async () => {
     const db = await fresh('order');
     const clear = async () => {
@@ -282,7 +330,7 @@ describe('views from the pure lifecycle', () => {
     const db = await fresh('change-crash');
     for (const d of scenario) for (const v of d.views.slice(0, -1)) await writeProjection(db, v);
     for (const d of [f1, f3, f4, f5, f6]) await writeProjection(db, d.view);
-    // F2's last write: its first deadline is written, then the process dies before that deadline's change record.
+    // F2's last write: its deadlines are written, then the process dies before their change records.
     await expect(writeProjection(crashAfter(db, 0, 'insertOne'), f2.view)).rejects.toThrow('injected crash');
     expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 1, failed: 0 });
     await expectReadModelIs(db, finals);
