@@ -55,7 +55,10 @@ const STOCK_SIZES = sizesOf(process.env.BENCH_SCALE_STOCK_SIZES, '10000,100000')
 const RUNS = Number(process.env.BENCH_SCALE_RUNS ?? 40);
 const BUDGET_MS = Number(process.env.BENCH_SCALE_BUDGET ?? 60) * 1000;
 const OUT = path.resolve(process.env.BENCH_SCALE_OUT ?? path.join(REPO_ROOT, 'docs', 'BENCHMARKS.md'));
-const KEEP = process.env.BENCH_SCALE_KEEP === '1';
+/** BENCH_SCALE_SEED_ONLY=1: seed each size into a kept folder and stop; BENCH_SCALE_REUSE=<that run's folder> measures it later. */
+const SEED_ONLY = process.env.BENCH_SCALE_SEED_ONLY === '1';
+const REUSE = process.env.BENCH_SCALE_REUSE;
+const KEEP = process.env.BENCH_SCALE_KEEP === '1' || SEED_ONLY;
 /** BENCH_SCALE_LOCK: a file to hold with flock(1) during each measured phase only (not while seeding). */
 const LOCK = process.env.BENCH_SCALE_LOCK;
 /** BENCH_SCALE_COUNTS=0 skips building the counts (one pass over every record): the summary then scans. */
@@ -63,6 +66,16 @@ const BUILD_COUNTS = process.env.BENCH_SCALE_COUNTS !== '0';
 const SECRET = 'bench-scale-secret-of-at-least-32-characters';
 const DAY = 86_400_000;
 const REQUEST_TIMEOUT_MS = 30_000;
+/**
+ * Courier staff in proportion to the volume, as a post office staffs its rounds:
+ * one courier per 12,000 dossiers a year. A third of the recent dossiers are
+ * home pickups, so a courier takes ~11 pickups a working day and holds ~30 open
+ * jobs (three days' worth) at every size; the measured courier is one of them.
+ */
+const DOSSIERS_PER_COURIER = 12_000;
+const couriersFor = (size: number) => Math.max(1, Math.round(size / DOSSIERS_PER_COURIER));
+/** The seeded couriers' ids; the first is the one measured. */
+const courierId = (n: number) => `HL-BT${String(n + 1).padStart(2, '0')}`;
 const AGENCIES = ['HL-TNMT', 'HL-UBND', 'QN-STP', 'CP-UBND', ...Array.from({ length: 36 }, (_, i) => `HL-P${String(i + 1).padStart(2, '0')}`)];
 
 const log = (m: string) => console.log(`bench:scale ${new Date().toISOString().slice(11, 19)} ${m}`);
@@ -221,7 +234,7 @@ const counterSubmission = () => ({
 
 // ------------------------------------------------------------------ seeding
 
-type Template = { code: string; agencyId: string; docs: Record<string, Document[]> };
+type Template = { code: string; agencyId: string; courierId: string | null; docs: Record<string, Document[]> };
 const SEEDED = [COLLECTIONS.dossiers, COLLECTIONS.deadlines, COLLECTIONS.courierJobs, COLLECTIONS.ledger, COLLECTIONS.outbox];
 
 /** Three dossiers as the workflow leaves them: waiting for pickup, in processing, and completed. */
@@ -242,7 +255,8 @@ async function makeTemplates(s: System): Promise<Template[]> {
   for (const t of [home, processing, done]) {
     const docs: Record<string, Document[]> = {};
     for (const c of SEEDED) docs[c] = await s.db.collection(c).find(c === COLLECTIONS.dossiers ? { _id: t.code as never } : { dossierCode: t.code }).toArray();
-    out.push({ code: t.code, agencyId: t.agencyId, docs });
+    const job = docs[COLLECTIONS.courierJobs].find((j) => typeof j.courierId === 'string');
+    out.push({ code: t.code, agencyId: t.agencyId, courierId: job ? (job.courierId as string) : null, docs });
   }
   return out;
 }
@@ -261,8 +275,8 @@ function remap(v: unknown, str: (s: string) => string, shiftMs: number): unknown
 
 /**
  * Clones the templates to `size` dossiers, submitted over the past year (older
- * ones completed, recent ones in every state), round robin over 40 agencies;
- * courier jobs older than three days are done.
+ * ones completed, recent ones in every state), round robin over 40 agencies
+ * and over the couriers (couriersFor); courier jobs older than three days are done.
  */
 async function seed(db: Db, templates: Template[], size: number): Promise<number> {
   const t0 = performance.now();
@@ -274,13 +288,15 @@ async function seed(db: Db, templates: Template[], size: number): Promise<number
     }
   };
   const days = new Set<string>();
+  const couriers = couriersFor(size);
   for (let i = 0; i < size; i++) {
     const ageDays = (365 * (size - i)) / size; // the last ones are the newest
     const t = templates[ageDays > 20 ? 2 : i % 3];
     const code = `SC-${String(i).padStart(7, '0')}`;
     const agency = AGENCIES[i % AGENCIES.length];
     const shift = Math.round(ageDays * DAY);
-    const str = (x: string) => (x === t.agencyId ? agency : x.includes(t.code) ? x.split(t.code).join(code) : x);
+    const courier = courierId(Math.floor(i / 3) % couriers);
+    const str = (x: string) => (x === t.agencyId ? agency : x === t.courierId ? courier : x.includes(t.code) ? x.split(t.code).join(code) : x);
     for (const c of SEEDED) {
       for (const doc of t.docs[c]) {
         const d = remap(doc, str, shift) as Document;
@@ -334,15 +350,36 @@ interface SizeResult {
   rows: Row[];
 }
 
-async function runSize(build: 'patched' | 'stock', bin: string, size: number, t: TemporalSide, root: string): Promise<SizeResult> {
-  const dir = fs.mkdtempSync(path.join(root, `${build}-${size}-`));
-  log(`${build} build, ${size} dossiers: starting`);
+/** A size seeded by an earlier run (BENCH_SCALE_SEED_ONLY=1), in `root`. */
+function seededDir(root: string, build: string, size: number): { dir: string; seedMs: number; countsMs: number | null } | null {
+  for (const name of fs.readdirSync(root)) {
+    const file = path.join(root, name, 'seeded.json');
+    if (name.startsWith(`${build}-${size}-`) && fs.existsSync(file)) return { dir: path.join(root, name), ...(JSON.parse(fs.readFileSync(file, 'utf8')) as { seedMs: number; countsMs: number | null }) };
+  }
+  return null;
+}
+
+async function runSize(build: 'patched' | 'stock', bin: string, size: number, t: TemporalSide, root: string): Promise<SizeResult | null> {
+  const reused = REUSE ? seededDir(REUSE, build, size) : null;
+  if (REUSE && !reused) throw new Error(`no seeded ${build} ${size} in ${REUSE}`);
+  const dir = reused?.dir ?? fs.mkdtempSync(path.join(root, `${build}-${size}-`));
+  log(`${build} build, ${size} dossiers: starting${reused ? ` on the data seeded in ${dir}` : ''}`);
   const s = await startSystem(t, dir, bin);
   try {
-    const templates = await makeTemplates(s);
-    const seedMs = await seed(s.db, templates, size);
-    log(`  seeded in ${(seedMs / 1000).toFixed(0)} s; building the compliance counts`);
-    const countsMs = BUILD_COUNTS ? await buildCounts(s.db) : null;
+    let seedMs: number;
+    let countsMs: number | null;
+    if (reused) ({ seedMs, countsMs } = reused);
+    else {
+      const templates = await makeTemplates(s);
+      seedMs = await seed(s.db, templates, size);
+      log(`  seeded in ${(seedMs / 1000).toFixed(0)} s; building the compliance counts`);
+      countsMs = BUILD_COUNTS ? await buildCounts(s.db) : null;
+      fs.writeFileSync(path.join(dir, 'seeded.json'), JSON.stringify({ seedMs, countsMs }));
+      if (SEED_ONLY) {
+        log(`  seeded into ${dir} (BENCH_SCALE_SEED_ONLY=1)`);
+        return null;
+      }
+    }
     log(`  counts ${!BUILD_COUNTS ? 'not built (BENCH_SCALE_COUNTS=0)' : countsMs === null ? 'not built in 30 min' : `built in ${(countsMs / 1000).toFixed(0)} s`}; measuring${LOCK ? ` once ${LOCK} is free` : ''}`);
     const release = await holdLock(LOCK);
     try {
@@ -350,7 +387,8 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
       const manager = token('manager');
       const portal = token('portal');
       const agency = token('agency', { agencyId: 'HL-UBND' });
-      const courier = token('courier', { courierId: 'HL-BT01' });
+      const courier = token('courier', { courierId: courierId(0) });
+      const openJobs = (await s.db.collection(COLLECTIONS.courierJobs).find({ openCourierId: courierId(0) }, { projection: { _id: 1 } }).toArray()).length;
       const randomCode = () => `SC-${String(Math.floor(Math.random() * size)).padStart(7, '0')}`;
       // A request that fails or passes the client's timeout ends its row, noted in the report.
       const row = async (label: string, fn: (i: number) => Promise<unknown>, runs?: number, note?: string) => {
@@ -405,7 +443,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
     await row('GET /v1/dossiers?agencyId=HL-TNMT&limit=50', () => fullPage('/v1/dossiers?agencyId=HL-TNMT&limit=50', manager), undefined, `${Math.ceil(size / AGENCIES.length)} dossiers match`);
       await row('GET /v1/dossiers?status=processing&limit=50 (agency role)', () => expectStatus(call(s.base, 'GET', '/v1/dossiers?status=processing&limit=50', agency), 200, 'list'));
       await row('GET /v1/dossiers?limit=50 (no filter)', () => fullPage('/v1/dossiers?limit=50', manager), Math.min(RUNS, 10));
-      await row('GET /v1/courier/jobs', () => expectStatus(call(s.base, 'GET', '/v1/courier/jobs', courier), 200, 'courier jobs'));
+      await row('GET /v1/courier/jobs', () => expectStatus(call(s.base, 'GET', '/v1/courier/jobs', courier), 200, 'courier jobs'), undefined, `${openJobs} open jobs, one of ${couriersFor(size)} couriers`);
       const month = formatInstant(Date.now()).slice(0, 7);
       await row(`GET /v1/compliance/summary (one month)`, () => expectStatus(call(s.base, 'GET', `/v1/compliance/summary?from=${month}-01&to=${month}-28`, manager), 200, 'summary'), undefined, !BUILD_COUNTS ? 'counts of the API-sent dossiers only, seeded ones not counted' : countsMs === null ? 'counts not built: scans the records' : 'from the compliance counts');
       log(`  measured`);
@@ -415,7 +453,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
     }
   } finally {
     await s.close();
-    if (!KEEP) fs.rmSync(dir, { recursive: true, force: true });
+    if (!KEEP && !reused) fs.rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -504,11 +542,13 @@ async function main(): Promise<void> {
     fs.writeFileSync(bundlePath, bundle.code);
     const t: TemporalSide = { native, temporal: new Client({ connection, namespace: 'default' }), bundlePath };
     for (const size of SIZES) {
-      results.push(await runSize('patched', patchedBin, size, t, root));
-      if (stockBin && STOCK_SIZES.includes(size)) results.push(await runSize('stock', stockBin, size, t, root));
-      writeReport(report(results, started, (Date.now() - started.getTime()) / 60_000));
+      for (const [build, bin] of [['patched', patchedBin], ...(stockBin && STOCK_SIZES.includes(size) ? [['stock', stockBin]] : [])] as ['patched' | 'stock', string][]) {
+        const r = await runSize(build, bin, size, t, root);
+        if (r) results.push(r);
+      }
+      if (results.length) writeReport(report(results, started, (Date.now() - started.getTime()) / 60_000));
     }
-    log(`written to ${path.relative(REPO_ROOT, OUT)}`);
+    log(results.length ? `written to ${path.relative(REPO_ROOT, OUT)}` : `seeded into ${root}`);
   } finally {
     await connection.close();
     await native.close();
