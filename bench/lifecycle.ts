@@ -114,6 +114,8 @@ interface Phase {
   /** From a sample of completed histories: activity scheduled → started, and started → completed. */
   activityWait: number[];
   activityRun: number[];
+  /** Local activities (run by the worker in its workflow task, a marker each): first scheduled → completed. */
+  localRun: number[];
 }
 
 class Abandoned extends Error {}
@@ -252,7 +254,7 @@ async function backlogOf(connection: Connection, taskQueue: string): Promise<num
 }
 
 async function runPhase(driver: Driver, temporal: Client, connection: Connection, rate: number, seconds: number): Promise<Phase> {
-  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [] };
+  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [], localRun: [] };
   const end = p.started + seconds * 1000;
   const probes = await Promise.all(
     Array.from({ length: PROBES }, (_, k) =>
@@ -315,7 +317,18 @@ function settledFrom(p: Phase): number {
 
 const HISTORY_SAMPLE = 25;
 
-/** Activity queueing and run times from the histories of up to HISTORY_SAMPLE completed journeys, spread over the phase. */
+/** A local activity's marker data (sdk-core's JSON): its first attempt's scheduling and its completion. */
+function localActivityOf(e: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }) {
+  const m = e.markerRecordedEventAttributes;
+  const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : null;
+  if (!data) return null;
+  type Instant = { seconds: number; nanos: number } | null;
+  const d = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; complete_time: Instant; original_schedule_time: Instant };
+  const at = (t: Instant) => (t ? t.seconds * 1000 + t.nanos / 1e6 : Number.NaN);
+  return { type: d.activity_type, ms: at(d.complete_time) - at(d.original_schedule_time) };
+}
+
+/** Activity queueing and run times (and local activities' times) from the histories of up to HISTORY_SAMPLE completed journeys, spread over the phase. */
 async function activityTimes(temporal: Client, p: Phase): Promise<void> {
   const step = Math.max(1, Math.floor(p.ids.length / HISTORY_SAMPLE));
   const ms = (t: { seconds?: unknown; nanos?: number | null } | null | undefined) => (t ? Number(t.seconds) * 1000 + (t.nanos ?? 0) / 1e6 : Number.NaN);
@@ -334,11 +347,15 @@ async function activityTimes(temporal: Client, p: Phase): Promise<void> {
       } else if (e.eventType === 12) {
         const of = String(e.activityTaskCompletedEventAttributes?.scheduledEventId);
         p.activityRun.push(ms(e.eventTime) - (started.get(of) ?? Number.NaN));
+      } else if (e.eventType === 25) {
+        const local = localActivityOf(e);
+        if (local) p.localRun.push(local.ms);
       }
     }
   }
   p.activityWait = p.activityWait.filter(Number.isFinite);
   p.activityRun = p.activityRun.filter(Number.isFinite);
+  p.localRun = p.localRun.filter(Number.isFinite);
 }
 
 function phaseThroughput(p: Phase): number {
@@ -513,8 +530,17 @@ async function memoryPerCachedWorkflow(stack: SettingStack, temporal: Client, n:
 async function shapeOf(temporal: Client, workflowId: string): Promise<Record<string, number>> {
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
   const count = (type: number) => history.events?.filter((e) => e.eventType === type).length ?? 0;
-  // temporal.api.enums.v1.EventType numbers.
-  return { activities: count(10), timers: count(17), updates: count(41), 'workflow tasks': count(7), 'search attribute upserts': count(40) };
+  const local = history.events?.filter((e) => e.eventType === 25 && localActivityOf(e)).length ?? 0;
+  // temporal.api.enums.v1.EventType numbers (25: a marker; local activities are the sdk-core ones).
+  return {
+    'activities (queued)': count(10),
+    'local activities': local,
+    timers: count(17),
+    updates: count(41),
+    'workflow tasks': count(7),
+    'search attribute upserts': count(40),
+    'history events': history.events?.length ?? 0,
+  };
 }
 
 // ------------------------------------------------------------------ report
@@ -558,7 +584,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
     '',
     `- Machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}; **shared with other work**: load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} after (1/5/15 min). Read the ratios to the in-run baseline, not the absolute figures.`,
     `- ${versions()}`,
-    `- Rates ${SETTINGS.map((x) => `${(x.rates ?? RATES).join(', ')} (${x.name})`).join('; ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times: from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
+    `- Rates ${SETTINGS.map((x) => `${(x.rates ?? RATES).join(', ')} (${x.name})`).join('; ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times, and local activities' (run in the workflow task, no queue) first scheduled → completed: from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
     '',
   ];
   for (const r of results) {
@@ -568,14 +594,14 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
       lines.push(`One finished journey's history: ${keys.map((k) => `${k} ${r.shape!.dossier[k]} (baseline ${r.shape!.baseline[k]})`).join(', ')}.`, '');
     }
     lines.push(
-      '| rate /s | dossiers/s | baseline /s | ratio | submission p50 / p99 ms | baseline | p99 ratio | event p50 / p99 ms | baseline | p99 ratio | journey p50 s | timer lag p50 / p99 ms | baseline | activity queued p50 / p99 ms | baseline | activity run p50 / p99 ms | baseline | in flight (first → last third) | baseline | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
-      '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
+      '| rate /s | dossiers/s | baseline /s | ratio | submission p50 / p99 ms | baseline | p99 ratio | event p50 / p99 ms | baseline | p99 ratio | journey p50 s | timer lag p50 / p99 ms | baseline | activity queued p50 / p99 ms | baseline | activity run p50 / p99 ms | baseline | local activity p50 / p99 ms | in flight (first → last third) | baseline | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
+      '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
     );
     for (const { dossier: d, baseline: b } of r.pairs) {
       const [ds, bs, de, be, dt, bt] = [summarize(d.submissions), summarize(b.submissions), summarize(d.events), summarize(b.events), summarize(d.timerLags), summarize(b.timerLags)];
       const pct = (s: Summary) => `${fmtMs(s.p50)} / ${fmtMs(s.p99)}`;
       lines.push(
-        `| ${d.rate} | ${phaseThroughput(d).toFixed(2)} | ${phaseThroughput(b).toFixed(2)} | ${fmtRatio(ratio(phaseThroughput(d), phaseThroughput(b)))} | ${pct(ds)} | ${pct(bs)} | ${fmtRatio(ratio(ds.p99, bs.p99))} | ${pct(de)} | ${pct(be)} | ${fmtRatio(ratio(de.p99, be.p99))} | ${(summarize(d.journeys).p50 / 1000).toFixed(1)} | ${pct(dt)} | ${pct(bt)} | ${pct(summarize(d.activityWait))} | ${pct(summarize(b.activityWait))} | ${pct(summarize(d.activityRun))} | ${pct(summarize(b.activityRun))} | ${trendCell(d, d.inFlight)} | ${trendCell(b, b.inFlight)} | ${trendCell(d, d.backlog)} | ${d.completedAt.length} / ${d.arrivals} (${d.dropped}, ${d.abandoned}); baseline ${b.completedAt.length} / ${b.arrivals} (${b.dropped}, ${b.abandoned}) | ${errs(d)}${b.errors.size ? `; baseline ${errs(b)}` : ''} |`,
+        `| ${d.rate} | ${phaseThroughput(d).toFixed(2)} | ${phaseThroughput(b).toFixed(2)} | ${fmtRatio(ratio(phaseThroughput(d), phaseThroughput(b)))} | ${pct(ds)} | ${pct(bs)} | ${fmtRatio(ratio(ds.p99, bs.p99))} | ${pct(de)} | ${pct(be)} | ${fmtRatio(ratio(de.p99, be.p99))} | ${(summarize(d.journeys).p50 / 1000).toFixed(1)} | ${pct(dt)} | ${pct(bt)} | ${pct(summarize(d.activityWait))} | ${pct(summarize(b.activityWait))} | ${pct(summarize(d.activityRun))} | ${pct(summarize(b.activityRun))} | ${d.localRun.length ? pct(summarize(d.localRun)) : '–'} | ${trendCell(d, d.inFlight)} | ${trendCell(b, b.inFlight)} | ${trendCell(d, d.backlog)} | ${d.completedAt.length} / ${d.arrivals} (${d.dropped}, ${d.abandoned}); baseline ${b.completedAt.length} / ${b.arrivals} (${b.dropped}, ${b.abandoned}) | ${errs(d)}${b.errors.size ? `; baseline ${errs(b)}` : ''} |`,
       );
     }
     lines.push('');
@@ -584,7 +610,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
       const t = backlogTrend(settledSamples(s, s.inFlight), Math.max(5, s.rate * 2));
       const q = backlogTrend(settledSamples(s, s.backlog), Math.max(5, s.rate * 2));
       lines.push(
-        `Steady ${s.rate} dossiers/s for ${(s.seconds / 60).toFixed(0)} min: ${phaseThroughput(s).toFixed(2)} done/s; submission p50 / p99 ${fmtMs(summarize(s.submissions).p50)} / ${fmtMs(summarize(s.submissions).p99)} ms; event ${fmtMs(summarize(s.events).p50)} / ${fmtMs(summarize(s.events).p99)} ms; timer lag ${fmtMs(summarize(s.timerLags).p50)} / ${fmtMs(summarize(s.timerLags).p99)} ms; activity queued ${fmtMs(summarize(s.activityWait).p50)} / ${fmtMs(summarize(s.activityWait).p99)} ms, run ${fmtMs(summarize(s.activityRun).p50)} / ${fmtMs(summarize(s.activityRun).p99)} ms; in flight ${t.first.toFixed(0)} → ${t.last.toFixed(0)} (${t.perMinute.toFixed(1)}/min, ${t.growing ? '**growing**' : 'not growing'}); task-queue backlog ${Number.isFinite(q.first) ? `${q.first.toFixed(0)} → ${q.last.toFixed(0)} (${q.growing ? '**growing**' : 'not growing'})` : 'not reported'}; ${s.completedAt.length} / ${s.arrivals} done, ${s.dropped} dropped, ${s.abandoned} abandoned; errors: ${errs(s)}.`,
+        `Steady ${s.rate} dossiers/s for ${(s.seconds / 60).toFixed(0)} min: ${phaseThroughput(s).toFixed(2)} done/s; submission p50 / p99 ${fmtMs(summarize(s.submissions).p50)} / ${fmtMs(summarize(s.submissions).p99)} ms; event ${fmtMs(summarize(s.events).p50)} / ${fmtMs(summarize(s.events).p99)} ms; timer lag ${fmtMs(summarize(s.timerLags).p50)} / ${fmtMs(summarize(s.timerLags).p99)} ms; activity queued ${fmtMs(summarize(s.activityWait).p50)} / ${fmtMs(summarize(s.activityWait).p99)} ms, run ${fmtMs(summarize(s.activityRun).p50)} / ${fmtMs(summarize(s.activityRun).p99)} ms; local activity ${fmtMs(summarize(s.localRun).p50)} / ${fmtMs(summarize(s.localRun).p99)} ms; in flight ${t.first.toFixed(0)} → ${t.last.toFixed(0)} (${t.perMinute.toFixed(1)}/min, ${t.growing ? '**growing**' : 'not growing'}); task-queue backlog ${Number.isFinite(q.first) ? `${q.first.toFixed(0)} → ${q.last.toFixed(0)} (${q.growing ? '**growing**' : 'not growing'})` : 'not reported'}; ${s.completedAt.length} / ${s.arrivals} done, ${s.dropped} dropped, ${s.abandoned} abandoned; errors: ${errs(s)}.`,
         '',
       );
     }

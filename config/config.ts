@@ -50,6 +50,8 @@ export const configSchema = z.object({
   // was the cause of the sustained-load stall; see docs/DECISIONS.md for how each default was chosen.
   /** Activities one worker runs at once (SDK default 100). */
   WORKER_MAX_CONCURRENT_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(8),
+  /** Local activities (the dossiers' read-model writes) one worker runs at once (SDK default 100). */
+  WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES: z.coerce.number().int().min(1).max(1000).default(8),
   /** Workflow tasks one worker runs at once (SDK default 40); workflow code is CPU-bound. */
   WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: z.coerce.number().int().min(2).max(1000).default(10),
   /** Workflows kept in memory between tasks (SDK default: from the heap size). */

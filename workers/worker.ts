@@ -29,6 +29,7 @@ export interface DossierWorkerDeps {
 /** How much one worker takes on at once, and how long it may take to stop. */
 export interface WorkerCapacity {
   maxConcurrentActivities: number;
+  maxConcurrentLocalActivities: number;
   maxConcurrentWorkflowTasks: number;
   maxCachedWorkflows: number;
   activityPollers: number;
@@ -40,6 +41,7 @@ export interface WorkerCapacity {
 /** The config's defaults (docs/DECISIONS.md says why each). */
 export const DEFAULT_CAPACITY: WorkerCapacity = {
   maxConcurrentActivities: 8,
+  maxConcurrentLocalActivities: 8,
   maxConcurrentWorkflowTasks: 10,
   maxCachedWorkflows: 1000,
   activityPollers: 4,
@@ -51,6 +53,7 @@ export const DEFAULT_CAPACITY: WorkerCapacity = {
 export function workerCapacity(config: Config): WorkerCapacity {
   return {
     maxConcurrentActivities: config.WORKER_MAX_CONCURRENT_ACTIVITIES,
+    maxConcurrentLocalActivities: config.WORKER_MAX_CONCURRENT_LOCAL_ACTIVITIES,
     maxConcurrentWorkflowTasks: config.WORKER_MAX_CONCURRENT_WORKFLOW_TASKS,
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activityPollers: config.WORKER_ACTIVITY_POLLERS,
@@ -65,6 +68,8 @@ export function capacityOptions(capacity: WorkerCapacity): Partial<WorkerOptions
   return {
     maxCachedWorkflows: capacity.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: capacity.maxConcurrentActivities,
+    // The dossiers' read-model writes run here too, in this worker (same activities, same interceptor).
+    maxConcurrentLocalActivityExecutions: capacity.maxConcurrentLocalActivities,
     maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
     maxConcurrentActivityTaskPolls: Math.min(capacity.activityPollers, capacity.maxConcurrentActivities),
     // With no cache there is no sticky queue, and the SDK then takes one poller.

@@ -3,7 +3,7 @@
  * timeouts and retries, and how each lifecycle effect is carried out. Runs
  * inside the workflow (activities are imported as types only).
  */
-import { proxyActivities } from '@temporalio/workflow';
+import { proxyActivities, proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { WorkingCalendar } from '../domain/calendar';
 import type { DossierState, DossierView } from '../domain/dossier';
@@ -21,10 +21,46 @@ const external = proxyActivities<Activities>({
   retry: { initialInterval: '2 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
 
-const local = proxyActivities<Activities>({
-  startToCloseTimeout: '10 seconds',
-  retry: { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' },
-});
+const READ_MODEL_RETRY = { initialInterval: '200 milliseconds', backoffCoefficient: 2, maximumInterval: '30 seconds' } as const;
+
+/** The quick writes to our own read model (no outside system behind them). */
+type ReadModelWrites = Pick<Activities, 'projectDossier' | 'recordCashPayment' | 'dispatchCourier' | 'closeCourierJob' | 'cancelCourierJobs'>;
+
+// Before `read-model-writes-local`: every write a task on the task queue, three history events each.
+const queuedWrites: ReadModelWrites = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: READ_MODEL_RETRY });
+
+// Run by the worker that runs the workflow task: no task-queue round trip, one marker event. A
+// retry whose backoff passes 10 s waits on a durable timer instead of holding the workflow task.
+const localWrites: ReadModelWrites = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', localRetryThreshold: '10 seconds', retry: READ_MODEL_RETRY });
+
+// Notifications stay queued activities: with NOTIFY_WEBHOOK_URL they call an outside webhook that can be
+// down for hours, and a local activity's retries would then be a timer and a workflow task each.
+const notifications = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: READ_MODEL_RETRY });
+
+/**
+ * The read-model writes the way a dossier decided at its start (the `read-model-writes-local` patch);
+ * called once per workflow. Local ones run one at a time: two in flight could complete in either
+ * order, each waking the workflow separately, while a replay resolves them from their markers
+ * together, so the commands that followed them would come in another order (nondeterminism).
+ */
+export function readModelWrites(local: boolean): ReadModelWrites {
+  if (!local) return queuedWrites;
+  let last: Promise<unknown> = Promise.resolve();
+  const inTurn =
+    <A, R>(write: (input: A) => Promise<R>) =>
+    (input: A): Promise<R> => {
+      const done = last.then(() => write(input));
+      last = done.catch(() => undefined);
+      return done;
+    };
+  return {
+    projectDossier: inTurn(localWrites.projectDossier),
+    recordCashPayment: inTurn(localWrites.recordCashPayment),
+    dispatchCourier: inTurn(localWrites.dispatchCourier),
+    closeCourierJob: inTurn(localWrites.closeCourierJob),
+    cancelCourierJobs: inTurn(localWrites.cancelCourierJobs),
+  };
+}
 
 /**
  * Reference data and the calendar for a submission reach the workflow through an activity (so
@@ -45,8 +81,8 @@ export async function refreshCalendar(current: WorkingCalendar): Promise<Working
 }
 
 /** Writes the view to the read model (the activity's own promise, as loadDossierContext). */
-export function projectView(view: DossierView): Promise<unknown> {
-  return local.projectDossier({ view });
+export function projectView(view: DossierView, writes: ReadModelWrites): Promise<unknown> {
+  return writes.projectDossier({ view });
 }
 
 export const EFFECT_LANES = ['payments', 'agency', 'courier', 'notifications'] as const;
@@ -72,7 +108,7 @@ export function laneOf(effect: Effect): EffectLane {
 }
 
 /** Carries out one effect for the dossier as it is now; the outcome, if the lifecycle needs to hear it. */
-export async function perform(effect: Effect, s: DossierState): Promise<SystemEvent | null> {
+export async function perform(effect: Effect, s: DossierState, writes: ReadModelWrites): Promise<SystemEvent | null> {
   switch (effect.kind) {
     case 'capture_payment': {
       const r = await external.capturePayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, reference: effect.reference });
@@ -81,7 +117,7 @@ export async function perform(effect: Effect, s: DossierState): Promise<SystemEv
         : { type: 'system.payment_declined', reason: r.reason };
     }
     case 'record_cash':
-      await local.recordCashPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, by: effect.by });
+      await writes.recordCashPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, by: effect.by });
       return null;
     case 'refund':
       await external.refundPayment({ dossierCode: s.code, key: effect.key, amountVnd: effect.amountVnd, method: effect.method, reference: effect.reference });
@@ -94,7 +130,7 @@ export async function perform(effect: Effect, s: DossierState): Promise<SystemEv
       await external.informAgency({ dossierCode: s.code, agencyId: s.agencyId, key: effect.key, about: effect.about });
       return null;
     case 'dispatch_courier': {
-      const job = await local.dispatchCourier({
+      const job = await writes.dispatchCourier({
         dossierCode: s.code,
         agencyId: s.agencyId,
         purpose: effect.purpose,
@@ -104,13 +140,13 @@ export async function perform(effect: Effect, s: DossierState): Promise<SystemEv
       return { type: 'system.job_created', job };
     }
     case 'close_job':
-      await local.closeCourierJob({ jobId: effect.jobId, outcome: effect.outcome });
+      await writes.closeCourierJob({ jobId: effect.jobId, outcome: effect.outcome });
       return null;
     case 'cancel_jobs':
-      await local.cancelCourierJobs({ dossierCode: s.code, reason: effect.reason });
+      await writes.cancelCourierJobs({ dossierCode: s.code, reason: effect.reason });
       return null;
     case 'notify':
-      await local.notify({
+      await notifications.notify({
         key: effect.key,
         dossierCode: s.code,
         audience: effect.audience,

@@ -13,7 +13,7 @@ import { WorkingCalendar } from '../domain/calendar';
 import { TERMINAL_STATUSES, type DossierState, type DossierView } from '../domain/dossier';
 import type { EventCommand } from '../domain/events';
 import { applySystem, decide, nextAlarmAt, register, tick, toView, type Context, type Effect } from '../domain/lifecycle';
-import { EFFECT_LANES, laneOf, loadDossierContext, perform, projectView, refreshCalendar, type EffectLane } from './dossier-effects';
+import { EFFECT_LANES, laneOf, loadDossierContext, perform, projectView, readModelWrites, refreshCalendar, type EffectLane } from './dossier-effects';
 import {
   REFUSAL_FAILURE_TYPE,
   applyEventUpdate,
@@ -40,6 +40,13 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   // Effects run in lanes, one per outside system: a payment gateway that is down no longer holds up
   // the courier. Projections are then serialised (see project()).
   const effectsInLanes = patched('effects-run-in-lanes');
+  // Fewer server writes (issue #13: activities queued seconds on a loaded server). Writes to our own
+  // read model run as local activities, in this worker, without the task queue's round trip and its
+  // three history events; and a search attribute is upserted only when its value changed. One patch
+  // for both: each patch costs a marker and an upsert of its own.
+  const fewerServerWrites = patched('read-model-writes-local');
+  const writes = readModelWrites(fewerServerWrites);
+  const searchAttributesOnChange = fewerServerWrites;
 
   // ---------------------------------------------------------------- state
 
@@ -53,6 +60,8 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   let registrationProjected = false;
   let projecting = false;
   let projectedVersion = -1;
+  /** The search attributes as last upserted, by name (with `read-model-writes-local`). */
+  const upserted = new Map<string, unknown>();
 
   // ---------------------------------------------------------------- message handlers
 
@@ -96,13 +105,21 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   function commit(next: DossierState, more: Effect[]): void {
     state = next;
     effects.push(...more);
-    upsertSearchAttributes(searchAttributeUpdates(next));
+    const updates = searchAttributeUpdates(next);
+    if (!searchAttributesOnChange) {
+      upsertSearchAttributes(updates);
+      return;
+    }
+    const changed = updates.filter((u) => !upserted.has(u.key.name) || comparable(upserted.get(u.key.name)) !== comparable(u.value));
+    if (changed.length === 0) return;
+    for (const u of changed) upserted.set(u.key.name, u.value);
+    upsertSearchAttributes(changed);
   }
 
   /** Returns once the read model has the state as it is now (or newer). */
   async function project(): Promise<void> {
     if (!effectsInLanes) {
-      await projectView(toView(state!));
+      await projectView(toView(state!), writes);
       return;
     }
     // Lanes can commit concurrently, and FerretDB's version-guarded replace is not atomic:
@@ -116,7 +133,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
       projecting = true;
       const view = toView(state!);
       try {
-        await projectView(view);
+        await projectView(view, writes);
         projectedVersion = Math.max(projectedVersion, view.version);
       } finally {
         projecting = false;
@@ -163,7 +180,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
       const [effect] = effects.splice(at, 1) as [Effect];
       effectsInFlight++;
       try {
-        const outcome = await perform(effect, state!);
+        const outcome = await perform(effect, state!, writes);
         if (outcome) {
           const applied = applySystem(state!, outcome, ctx());
           commit(applied.state, applied.effects);
@@ -216,6 +233,11 @@ function decideOrRefuse(state: DossierState, cmd: EventCommand, context: Context
 
 function refused(refusal: { status: number; type: string; detail: string }): ApplicationFailure {
   return ApplicationFailure.create({ message: refusal.detail, type: REFUSAL_FAILURE_TYPE, nonRetryable: true, details: [refusal] });
+}
+
+/** A search attribute's value as something `!==` compares (dates by their instant). */
+function comparable(value: unknown): unknown {
+  return value instanceof Date ? value.getTime() : value;
 }
 
 function searchAttributeUpdates(state: DossierState): SearchAttributeUpdatePair[] {

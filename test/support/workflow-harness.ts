@@ -24,9 +24,10 @@ import type { dossierWorkflow } from '../../workflows';
  * Bump when a workflow change is patched, then record: v1 before the patches of
  * 2026-11-27; v2 with registration-answers-after-projection and
  * calendar-refreshed-by-signal-only; v3 also with effects-run-in-lanes; v4 also with
- * lifecycle-rules-v2.
+ * lifecycle-rules-v2; v5 also with read-model-writes-local (local read-model writes,
+ * search attributes upserted on change).
  */
-const HISTORY_GENERATION = 'v4';
+const HISTORY_GENERATION = 'v5';
 
 export type Actor = EventCommand['actor'];
 export const portal: Actor = { role: 'portal', id: 'portal' };

@@ -62,3 +62,25 @@ test('the v4 histories were recorded under lifecycle-rules-v2, so the replay exe
     expect({ f, marked: decoded.some((d) => d.includes('"id":"lifecycle-rules-v2"')) }).toEqual({ f, marked: true });
   }
 });
+
+test('the v5 histories run the read-model writes as local activities: markers, and no queued task for them', () => {
+  const v5 = files.filter((f) => f.startsWith('v5-'));
+  expect(v5.length).toBeGreaterThanOrEqual(9);
+  const writes = ['projectDossier', 'recordCashPayment', 'dispatchCourier', 'closeCourierJob', 'cancelCourierJobs'];
+  for (const f of v5) {
+    type Event = {
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+    };
+    const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: Event[] };
+    const queued = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n): n is string => n !== undefined);
+    const markers = events.map((e) => e.markerRecordedEventAttributes).filter((m) => m !== undefined);
+    const patches = markers.filter((m) => m.markerName === 'core_patch').map((m) => Buffer.from(m.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8'));
+    const local = markers
+      .filter((m) => m.markerName === 'core_local_activity')
+      .map((m) => (JSON.parse(Buffer.from(m.details.data!.payloads[0]!.data, 'base64').toString('utf8')) as { activity_type: string }).activity_type);
+    expect({ f, patched: patches.some((d) => d.includes('"id":"read-model-writes-local"')) }).toEqual({ f, patched: true });
+    expect({ f, queuedWrites: queued.filter((n) => writes.includes(n)) }).toEqual({ f, queuedWrites: [] });
+    expect({ f, projectedLocally: local.includes('projectDossier') }).toEqual({ f, projectedLocally: true });
+  }
+});
