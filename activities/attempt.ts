@@ -9,11 +9,13 @@
  * attempt is bounded by that time and refused once it has passed, and the
  * attempt itself fails at that moment so its execution slot is freed.
  */
+import { setMaxListeners } from 'node:events';
 import { Context } from '@temporalio/activity';
 import { ApplicationFailure } from '@temporalio/common';
 import type { Client } from '@temporalio/client';
 import type { ActivityInboundCallsInterceptor, ActivityInterceptorsFactory } from '@temporalio/worker';
 import type { Db } from 'mongodb';
+import { withCallSignal } from '../clients/call-signal';
 import { boundedDb } from '../store/bounded-db';
 
 /** Kept back from start-to-close so the attempt gives up before the server does. */
@@ -36,6 +38,8 @@ function attemptFor(ctx: Context, startedAt: number): Attempt {
   const signals = [ctx.cancellationSignal];
   if (Number.isFinite(deadline)) signals.push(AbortSignal.timeout(Math.max(0, deadline - Date.now())));
   attempt = { signal: AbortSignal.any(signals), deadline };
+  // Shared by the attempt's calls, each listening while in flight (as a request's, api/deadline.ts): its fan-out, not a leak.
+  setMaxListeners(0, attempt.signal);
   attempts.set(ctx, attempt);
   return attempt;
 }
@@ -112,5 +116,6 @@ export function attemptBoundDb(db: Db): Db {
  */
 export function withinAttempt<R>(client: Client, call: () => Promise<R>): Promise<R> {
   const attempt = currentAttempt();
-  return attempt ? client.withAbortSignal(attempt.signal, call) : call();
+  // A signal per call: the attempt's would keep a listener for every RPC made under it (clients/call-signal.ts).
+  return withCallSignal(client, attempt?.signal, call);
 }

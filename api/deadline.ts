@@ -8,6 +8,7 @@
  * what happened itself (a submission started but not registered is 202).
  */
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { setMaxListeners } from 'node:events';
 import type { Client } from '@temporalio/client';
 import type { NextFunction, Request, Response } from 'express';
 import type { Db } from 'mongodb';
@@ -78,13 +79,18 @@ export function deadlines(temporal: Client, settings: DeadlineSettings = DEFAULT
     const ms = req.method === 'GET' || req.method === 'HEAD' || req.path === '/readyz' ? settings.readMs : settings.writeMs;
     const answerBy = Date.now() + ms;
     const controller = new AbortController();
+    // Shared by every call of the request, each listening while in flight (the read model's driver removes its
+    // listeners when a call ends; Temporal calls listen through their own signal, clients/call-signal.ts): the
+    // count is the route's fan-out (a compliance summary reads each month's and day's counts at once), not a leak.
+    setMaxListeners(0, controller.signal);
     const reached = () => new DeadlineExceeded(`deadline of ${ms} ms reached`);
     const callsEnd = setTimeout(() => controller.abort(reached()), Math.max(0, ms - CALLS_END_EARLY_MS));
     const answer = setTimeout(() => {
       if (!controller.signal.aborted) controller.abort(reached());
       if (!res.headersSent) {
         req.log?.warn({ deadlineMs: ms }, 'request deadline reached');
-        sendProblem(res, deadlineProblem());
+        // A route may have said what a late answer means for it (an event may still apply).
+        sendProblem(res, (res.locals.deadlineProblem as Problem | undefined) ?? deadlineProblem());
       }
     }, ms);
     const done = () => {

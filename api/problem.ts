@@ -46,6 +46,25 @@ export class Problem extends Error {
   static unavailable(detail: string): Problem {
     return new Problem(503, 'dependency-unavailable', 'Service unavailable', detail);
   }
+
+  /**
+   * 503 for an event Temporal may have taken but did not confirm in time: unlike other 503s it may
+   * still be applied (an update, once admitted, cannot be withdrawn). With an eventId a repeat is safe.
+   */
+  static eventUnconfirmed(code: string, eventId: string | undefined): Problem {
+    if (eventId) {
+      return Problem.unavailable(
+        `The event was not confirmed in time and may still be applied to dossier ${code}; send the same request again (eventId ${eventId}): it is applied at most once, and the answer says how`,
+      );
+    }
+    return new Problem(
+      503,
+      'event-outcome-unknown',
+      'Event outcome unknown',
+      `The event was not confirmed in time and may still be applied to dossier ${code}. It carries no eventId, so sending it again could apply it twice: ` +
+        `read the dossier (GET /v1/dossiers/${code}) before reporting it again, and give events an eventId to make a repeat safe`,
+    );
+  }
 }
 
 /** Parses with a zod schema, or throws the 400 that names each bad field. */

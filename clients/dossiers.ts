@@ -13,6 +13,7 @@ import {
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
 import type { DossierView } from '../domain/dossier';
+import { contextSignal, withCallSignal } from './call-signal';
 import type { EventCommand, Refusal } from '../domain/events';
 import { complianceCountsWorkflow, dossierWorkflow } from '../workflows';
 import {
@@ -58,6 +59,11 @@ export class DossierClient {
     readonly taskQueue: string,
   ) {}
 
+  /** Each call under its own signal following the caller's (a request's deadline, an attempt's): see call-signal.ts. */
+  private scoped<R>(call: () => Promise<R>): Promise<R> {
+    return withCallSignal(this.temporal, contextSignal(this.temporal), call);
+  }
+
   handle(code: string): WorkflowHandle<typeof dossierWorkflow> {
     return this.temporal.workflow.getHandle<typeof dossierWorkflow>(dossierWorkflowId(code));
   }
@@ -68,7 +74,11 @@ export class DossierClient {
    * told from another payload under the same code, and a start that failed on
    * its way is looked up, since it may still have reached Temporal.
    */
-  async submit(input: DossierWorkflowInput, opts: { payloadHash?: string } = {}): Promise<SubmitOutcome> {
+  submit(input: DossierWorkflowInput, opts: { payloadHash?: string } = {}): Promise<SubmitOutcome> {
+    return this.scoped(() => this.start(input, opts));
+  }
+
+  private async start(input: DossierWorkflowInput, opts: { payloadHash?: string }): Promise<SubmitOutcome> {
     const { submission } = input;
     const handle = this.handle(submission.code);
     const sameSubmission = (memo: Record<string, unknown> | undefined) => opts.payloadHash !== undefined && memo?.payloadHash === opts.payloadHash;
@@ -124,7 +134,7 @@ export class DossierClient {
   /** Applies a reported event; `updateId` (the client's event id) makes a repeat return the first answer. */
   async applyEvent(code: string, command: EventCommand, updateId?: string): Promise<EventOutcome> {
     try {
-      const view = await this.handle(code).executeUpdate(applyEventUpdate, { args: [command], ...(updateId ? { updateId } : {}) });
+      const view = await this.scoped(() => this.handle(code).executeUpdate(applyEventUpdate, { args: [command], ...(updateId ? { updateId } : {}) }));
       return { outcome: 'applied', view };
     } catch (err) {
       const refusal = refusalOf(err);
@@ -137,7 +147,7 @@ export class DossierClient {
   /** The workflow's current view, the source of truth; null when there is no such workflow. */
   async view(code: string): Promise<DossierView | null> {
     try {
-      return await this.handle(code).query(dossierViewQuery);
+      return await this.scoped(() => this.handle(code).query(dossierViewQuery));
     } catch (err) {
       if (err instanceof WorkflowNotFoundError) return null;
       throw err;

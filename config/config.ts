@@ -60,6 +60,11 @@ export const configSchema = z.object({
   WORKER_ACTIVITY_POLLERS: z.coerce.number().int().min(1).max(100).default(4),
   /** Concurrent long polls for workflow tasks (2 to WORKER_MAX_CONCURRENT_WORKFLOW_TASKS). */
   WORKER_WORKFLOW_POLLERS: z.coerce.number().int().min(2).max(100).default(4),
+  /**
+   * Milliseconds a workflow task waits on a worker's sticky queue before the server hands it to any worker
+   * (SDK default 10 s): after a kill -9 the dead worker's cached dossiers wait this long for their next task.
+   */
+  WORKER_STICKY_QUEUE_TIMEOUT_MS: z.coerce.number().int().min(500).max(600000).default(2000),
   /** Milliseconds a stopping worker lets running activities finish before cancelling them. */
   WORKER_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(600000).default(10000),
   /** Milliseconds after the grace before the worker gives up on what did not stop and exits anyway. */

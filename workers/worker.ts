@@ -34,6 +34,7 @@ export interface WorkerCapacity {
   maxCachedWorkflows: number;
   activityPollers: number;
   workflowPollers: number;
+  stickyQueueTimeoutMs: number;
   shutdownGraceMs: number;
   shutdownForceMs: number;
 }
@@ -46,6 +47,7 @@ export const DEFAULT_CAPACITY: WorkerCapacity = {
   maxCachedWorkflows: 1000,
   activityPollers: 4,
   workflowPollers: 4,
+  stickyQueueTimeoutMs: 2_000,
   shutdownGraceMs: 10_000,
   shutdownForceMs: 5_000,
 };
@@ -58,6 +60,7 @@ export function workerCapacity(config: Config): WorkerCapacity {
     maxCachedWorkflows: config.WORKER_MAX_CACHED_WORKFLOWS,
     activityPollers: config.WORKER_ACTIVITY_POLLERS,
     workflowPollers: config.WORKER_WORKFLOW_POLLERS,
+    stickyQueueTimeoutMs: config.WORKER_STICKY_QUEUE_TIMEOUT_MS,
     shutdownGraceMs: config.WORKER_SHUTDOWN_GRACE_MS,
     shutdownForceMs: config.WORKER_SHUTDOWN_FORCE_MS,
   };
@@ -74,6 +77,8 @@ export function capacityOptions(capacity: WorkerCapacity): Partial<WorkerOptions
     maxConcurrentActivityTaskPolls: Math.min(capacity.activityPollers, capacity.maxConcurrentActivities),
     // With no cache there is no sticky queue, and the SDK then takes one poller.
     maxConcurrentWorkflowTaskPolls: Math.min(capacity.workflowPollers, capacity.maxConcurrentWorkflowTasks),
+    // A dead worker's sticky queue holds its cached workflows' next tasks this long before any worker gets them.
+    stickyQueueScheduleToStartTimeout: capacity.stickyQueueTimeoutMs,
     shutdownGraceTime: capacity.shutdownGraceMs,
     // Bounded stop: a supervisor restarting the worker must never run two at once.
     shutdownForceTime: capacity.shutdownGraceMs + capacity.shutdownForceMs,

@@ -129,7 +129,7 @@ function operation(r: RouteDoc): Json {
   }
   for (const status of [...errors].sort()) {
     responses[String(status)] = {
-      description: STATUS_TEXT[status] ?? 'Error',
+      description: (status === 503 ? r.unavailable : undefined) ?? STATUS_TEXT[status] ?? 'Error',
       ...(status === 429 ? { headers: { 'Retry-After': { description: 'seconds until the next window', schema: { type: 'integer' } } } } : {}),
       content: { 'application/problem+json': { schema: problemRef } },
     };

@@ -29,6 +29,8 @@ export interface RouteDoc {
   ok: Record<number, { description: string; schema?: z.ZodType; media?: Media[] }>;
   /** Error statuses beyond those every route of its kind has (401/403 for protected routes, 503). */
   errors: number[];
+  /** What a 503 means for this operation, when not 'nothing was changed'. */
+  unavailable?: string;
   /** Rules zod enforces across fields, said in words. */
   rules?: string[];
   /** A body the operation accepts on the seeded reference data. */
@@ -92,6 +94,8 @@ export const ROUTES: RouteDoc[] = [
     summary: 'Report an event; 200 with the new view, 409 when it does not fit the status, 422 identity or cash refused',
     ok: { 200: { description: 'The dossier after the event (the first answer again for a repeated eventId)', schema: R.dossierViewResponse } },
     errors: [...BODY, 404, 409, 422],
+    unavailable:
+      'Not confirmed in time: the event may still be applied. With an eventId the same request again is safe; without one (type /problems/event-outcome-unknown) read the dossier before reporting it again',
     example: { type: 'citizen.withdrawn', reason: 'Công dân đổi ý' },
     linksByCode: ['getDossier'],
     rules: [

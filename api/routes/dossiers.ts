@@ -14,7 +14,7 @@ import type { DossierWorkflowInput } from '../../workflows/messages';
 import { requireRole, type Principal } from '../auth';
 import { canSee, viewFor } from '../masking';
 import { requestDeadline, remainingMs } from '../deadline';
-import { Problem, RETRY_AFTER_SECONDS, parseOr400 } from '../problem';
+import { Problem, RETRY_AFTER_SECONDS, isUnavailable, parseOr400 } from '../problem';
 import { dossierCode, eventSchema, intParam, localDate, submissionSchema } from '../schemas';
 import type { DossierPageBody } from '../response-schemas';
 
@@ -159,7 +159,12 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
       ...(p.role === 'courier' ? { courierId: p.courierId } : {}),
     };
     const command = { event: event as DossierEvent, actor, ...(occurredAt ? { occurredAt } : {}), ...(eventId ? { eventId } : {}) };
-    const applied = await deps.dossiers.applyEvent(code.data, command, eventId);
+    // From here a late or failed answer does not mean nothing changed: the update may be taken and applied later.
+    const unconfirmed = Problem.eventUnconfirmed(code.data, eventId);
+    res.locals.deadlineProblem = unconfirmed;
+    const applied = await deps.dossiers.applyEvent(code.data, command, eventId).catch((err: unknown) => {
+      throw isUnavailable(err) || requestDeadline()?.signal.aborted ? unconfirmed : err;
+    });
     if (applied.outcome === 'refused') {
       const { refusal } = applied;
       throw new Problem(refusal.status, refusal.type, refusal.title, refusal.detail, refusal.errors);

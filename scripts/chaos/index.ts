@@ -42,6 +42,7 @@ import { optionsFromEnv, type ChaosOptions } from './options';
 import { writeReport } from './report';
 import { log, resetRun, run, sleep, type FaultRun, type Journey } from './run';
 import { inject, startStack, stopStarting, type Stack } from './stack';
+import { countStickyTimeouts } from './sticky';
 
 export { optionsFromEnv, type ChaosOptions, type Fault } from './options';
 
@@ -83,6 +84,7 @@ export async function runChaos(options: ChaosOptions): Promise<ChaosOutcome> {
       await verify(stack, fault ? `${fault}` : 'no fault');
     }
     await verify(stack, 'end');
+    run.sticky = await countStickyTimeouts(stack.temporal, [...run.acknowledged]);
   } finally {
     process.off('SIGINT', interrupted);
     process.off('SIGTERM', interrupted);

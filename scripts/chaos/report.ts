@@ -43,6 +43,22 @@ function statusCounts(from: number, to: number, api?: number): string {
   return [...counts].sort(([a], [b]) => a - b).map(([s, n]) => `${s === 0 ? 'no answer' : s}: ${n}`).join(', ') || '—';
 }
 
+/** Per status: how many, and the answer's time p50 / p90 / max (ms). */
+function submissionTimes(): string {
+  const by = new Map<number, number[]>();
+  for (const a of run.answers) if (a.what === 'submission' && a.status !== 0) by.set(a.status, [...(by.get(a.status) ?? []), a.ms]);
+  const at = (ms: number[], q: number) => ms[Math.min(ms.length - 1, Math.floor(q * ms.length))]!;
+  return (
+    [...by]
+      .sort(([a], [b]) => a - b)
+      .map(([status, ms]) => {
+        ms.sort((x, y) => x - y);
+        return `${status}: ${ms.length}, ${at(ms, 0.5)} / ${at(ms, 0.9)} / ${ms.at(-1)} ms`;
+      })
+      .join('; ') || '—'
+  );
+}
+
 const MODES = {
   single: { title: 'one worker, one API', marker: 'chaos-run' },
   scaleOut: { title: 'scale-out: two workers, two APIs', marker: 'chaos-run-scale-out' },
@@ -54,7 +70,8 @@ export function reportLines(startedAt: Date, durationMs: number): string[] {
   const done = journeys.filter((j) => j.outcome === 'done' && j.path !== 'probe').length;
   const driven = journeys.filter((j) => j.path !== 'probe');
   const final = checkResults.at(-1);
-  const slowest = (from: number, to: number) => Math.max(0, ...answers.filter((a) => a.at >= from && a.at <= to && a.status !== 0).map((a) => a.ms));
+  const slowest = (from: number, to: number, events = false) =>
+    Math.max(0, ...answers.filter((a) => a.at >= from && a.at <= to && a.status !== 0 && (!events || a.what.startsWith('event'))).map((a) => a.ms));
   return [
     `## The chaos run: ${mode.title}`,
     '',
@@ -66,12 +83,12 @@ export function reportLines(startedAt: Date, durationMs: number): string[] {
     '',
     '### Faults',
     '',
-    "| Fault | How | Answers during the fault (until recovered) | Slowest answer (ms) | Submissions accepted again after the dependency's return (s) | Killed worker or API serving again after the kill (s) |",
-    '|---|---|---|---|---|---|',
+    "| Fault | How | Answers during the fault (until recovered) | Slowest answer (ms) | Slowest event answer, sent within 30 s of the fault (ms) | Submissions accepted again after the dependency's return (s) | Killed worker or API serving again after the kill (s) |",
+    '|---|---|---|---|---|---|---|',
     ...faultsRun.map((f) => {
       const end = Math.max(f.recoveredAt ?? Date.now(), f.servingAgainAt ?? 0);
       const serving = f.fault === 'worker' || f.fault === 'api' ? (f.servingAgainAt ? secs(f.servingAgainAt - f.injectedAt) : 'not serving') : '—';
-      return `| ${f.fault} | ${f.note} | ${statusCounts(f.injectedAt, end)} | ${slowest(f.injectedAt, end)} | ${f.recoveredAt ? secs(f.recoveredAt - f.backAt) : 'not recovered'} | ${serving} |`;
+      return `| ${f.fault} | ${f.note} | ${statusCounts(f.injectedAt, end)} | ${slowest(f.injectedAt, end)} | ${slowest(f.injectedAt, Math.max(end, f.injectedAt + 30_000), true)} | ${f.recoveredAt ? secs(f.recoveredAt - f.backAt) : 'not recovered'} | ${serving} |`;
     }),
     '',
     '### Dossiers',
@@ -86,6 +103,15 @@ export function reportLines(startedAt: Date, durationMs: number): string[] {
       ? ['Journeys that did not complete (first 10):', '', ...driven.filter((j) => j.outcome !== 'done').slice(0, 10).map((j) => `- ${j.path}: ${j.outcome}`), '']
       : []),
     `All answers: ${statusCounts(0, Number.MAX_SAFE_INTEGER)}.`,
+    '',
+    `Submission answers (API_REGISTRATION_WAIT_MS ${process.env.API_REGISTRATION_WAIT_MS ?? 'default'}): ${submissionTimes()}.`,
+    ...(run.sticky
+      ? [
+          '',
+          `Workflow tasks (from the histories): ${run.sticky.tasks} over ${run.sticky.dossiers} dossiers; ${run.sticky.stickyTimeouts} waited out a sticky queue ` +
+            `(WORKER_STICKY_QUEUE_TIMEOUT_MS ${process.env.WORKER_STICKY_QUEUE_TIMEOUT_MS ?? 'default'}) and ran again from the normal queue.`,
+        ]
+      : []),
     ...(run.apiUrls.length > 1 ? ['', ...run.apiUrls.map((_, i) => `- API ${i + 1}: ${statusCounts(0, Number.MAX_SAFE_INTEGER, i)}`)] : []),
     '',
     '### Checks',

@@ -4,6 +4,7 @@
  */
 import { signToken } from '../../api/auth';
 import type { ChaosOptions, Fault } from './options';
+import type { StickyCount } from './sticky';
 
 export const SECRET = 'chaos-run-secret-of-at-least-32-characters';
 const REQUEST_TIMEOUT_MS = 30_000;
@@ -57,6 +58,8 @@ export const run = {
   requests: 0,
   /** How the workers got the workflow code: the supervisor's bundle (and its build time), or each bundling its own. */
   bundle: '',
+  /** Workflow tasks that timed out on a sticky queue, counted from the histories at the end. */
+  sticky: null as StickyCount | null,
 };
 
 export function resetRun(opts: ChaosOptions): void {
@@ -73,6 +76,7 @@ export function resetRun(opts: ChaosOptions): void {
     checkResults: [],
     requests: 0,
     bundle: '',
+    sticky: null,
   });
 }
 

@@ -133,7 +133,7 @@ async function probeRecovery(): Promise<number | null> {
   return null;
 }
 
-const pollingLines = (dataDir: string, role: string) => {
+export const pollingLines = (dataDir: string, role: string) => {
   try {
     return fs.readFileSync(path.join(dataDir, 'logs', `${role}.log`), 'utf8').split('worker: polling task queue').length - 1;
   } catch {

@@ -8,6 +8,7 @@
 import { DEFAULT_DEADLINES } from '../../api/deadline';
 import { DEFAULT_MONGO_BOUNDS, boundedMongoClient } from '../../store/db';
 import { submission } from '../support/fixtures';
+import { pollUntil } from '../support/poll';
 import { System } from '../support/system';
 import { TcpProxy } from '../support/tcp-proxy';
 
@@ -113,5 +114,38 @@ describe('request deadlines', () => {
     const event = await sys.request('POST', `/v1/dossiers/${body.code}/events`, { token: agency, body: { type: 'agency.received', eventId: `${body.code}-rcv` } });
     expect(event.status).toBe(200);
     expect(event.body.status).toBe('processing');
+  }, 90_000);
+});
+
+describe('an event not confirmed within its deadline', () => {
+  it('answers 503 saying it may still be applied (event-outcome-unknown without an eventId), and a worker applies it later', async () => {
+    const sys = await System.start('late-event', { deadlines: { readMs: 4000, writeMs: 3000 } });
+    try {
+      const body = submission({ services: { collect: false, deliver: true }, pickupAddress: undefined });
+      const manager = sys.token('manager');
+      const read = () => sys.request('GET', `/v1/dossiers/${body.code}`, { token: manager });
+      // The short write deadline may answer 202 on a busy machine: the dossier is registered a moment later.
+      expect([201, 202]).toContain((await sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body })).status);
+      expect((await pollUntil(read, (a) => a.status === 200 && a.body.status === 'in_transit_to_agency', 300)).body.status).toBe('in_transit_to_agency');
+
+      // No worker: Temporal takes the update, nobody runs it before the deadline.
+      await sys.stopWorker();
+      const agency = sys.token('agency', { agencyId: body.agencyId });
+      const path = `/v1/dossiers/${body.code}/events`;
+      const anonymous = await timed(sys, 'POST', path, { token: agency, body: { type: 'agency.received', receiptNo: 'BN-1' } });
+      expectUnavailableWithin(anonymous, 3000);
+      expect(anonymous.body).toMatchObject({ type: '/problems/event-outcome-unknown', status: 503, detail: expect.stringMatching(/may still be applied.*could apply it twice/) });
+      const identified = await timed(sys, 'POST', path, { token: agency, body: { type: 'agency.received', receiptNo: 'BN-1', eventId: `${body.code}-rcv` } });
+      expectUnavailableWithin(identified, 3000);
+      expect(identified.body).toMatchObject({ type: '/problems/dependency-unavailable', detail: expect.stringMatching(/may still be applied.*send the same request again/) });
+
+      // Both were taken: once a worker runs, one is applied and the other refused by the lifecycle (received already).
+      await sys.restartWorker();
+      const after = await pollUntil(read, (a) => a.body.status === 'processing', 300);
+      expect(after.body.status).toBe('processing');
+      expect(after.body.timeline.filter((t: { type: string }) => t.type === 'agency.received')).toHaveLength(1);
+    } finally {
+      await sys.stop();
+    }
   }, 90_000);
 });
