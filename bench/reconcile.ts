@@ -5,15 +5,21 @@
  *
  * For each size it seeds a fresh FerretDB (the provisioned, patched build) with
  * clones of the March scenario's six dossiers (test/support/domain-views.ts),
- * their deadline docs and list keys, submitted over the past year, then times
- * batches of 200 from a cursor in the middle of the data, of each kind; and the pass's last batch (the streams for orphans and dossiers
- * without a list hour), once per pass. The view source answers null (no
- * workflow), so a batch only reads: its cost is the read model's, not Temporal's.
+ * their deadline docs, list keys and day and hour records, submitted over the
+ * past year, then times batches of 200 from a cursor in the middle of the
+ * data: the hour walk over the recorded hours, the same batch with every day
+ * read as a day recorded before hours were (all 24 hours, what the walk did
+ * before), and the code-range batch; then the pass's last batch (its last 100
+ * dossiers), the two whole-collection streams the last batch used to run (the
+ * in-run baseline for it), and optionally a whole pass. The view source
+ * answers null (no workflow), so a batch only reads: its cost is the read
+ * model's, not Temporal's.
  *
- *   BENCH_RECONCILE_SIZES=10000,100000  sizes (dossiers)
- *   BENCH_RECONCILE_RUNS=5              timed hour-walk batches per size
- *   BENCH_RECONCILE_CODE_RUNS=1         timed code-range batches per size
- *   BENCH_RECONCILE_LOCK=<file>         a file to hold with flock(1) while timing (not while seeding)
+ *   BENCH_RECONCILE_SIZES=1000,10000,100000  sizes (dossiers)
+ *   BENCH_RECONCILE_RUNS=5                   timed batches per size, each kind but the code range
+ *   BENCH_RECONCILE_CODE_RUNS=1              timed code-range batches per size (minutes each at 100k)
+ *   BENCH_RECONCILE_PASS_MAX=100000          time a whole pass up to this size
+ *   BENCH_RECONCILE_LOCK=<file>              a file to hold with flock(1) while timing (not while seeding)
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -26,14 +32,14 @@ import { listKeys, recordListDay } from '../store/dossier-list';
 import { writeProjection } from '../store/read-model';
 import { reconcileBatch, type ViewSource } from '../store/reconcile';
 import { ReferenceData } from '../store/reference-data';
-import { localDate } from '../domain/calendar';
 import { marchScenario } from '../test/support/domain-views';
 import { holdLock } from './lock';
 
-const SIZES = (process.env.BENCH_RECONCILE_SIZES ?? '10000,100000').split(',').map(Number);
+const SIZES = (process.env.BENCH_RECONCILE_SIZES ?? '1000,10000,100000').split(',').map(Number);
 const RUNS = Number(process.env.BENCH_RECONCILE_RUNS ?? 5);
 // The code-range batch reads the whole collection: minutes each at 100k.
 const CODE_RUNS = Number(process.env.BENCH_RECONCILE_CODE_RUNS ?? 1);
+const PASS_MAX = Number(process.env.BENCH_RECONCILE_PASS_MAX ?? 100_000);
 const LOCK = process.env.BENCH_RECONCILE_LOCK;
 const BATCH = 200;
 const DAY = 86_400_000;
@@ -61,7 +67,6 @@ async function seed(db: Db, size: number): Promise<number> {
   await db.collection(COLLECTIONS.dossiers).deleteMany({});
   await db.collection(COLLECTIONS.deadlines).deleteMany({});
   const newest = Math.max(...templates.map((t) => (t.dossier.submittedAt as Date).getTime()));
-  const days = new Set<string>();
   let dossiers: Document[] = [];
   let deadlines: Document[] = [];
   const flush = async () => {
@@ -78,13 +83,10 @@ async function seed(db: Db, size: number): Promise<number> {
     const str = (x: string) => (x.includes(t.code) ? x.split(t.code).join(code) : x);
     const d = remap(t.dossier, str, shift) as Document;
     Object.assign(d, listKeys(d as Parameters<typeof listKeys>[0]));
-    const day = localDate((d.submittedAt as Date).getTime());
-    if (!days.has(day)) {
-      days.add(day);
-      await recordListDay(db, d.submittedAt as Date);
-    }
+    // Once an hour per handle, as the projection writes them.
+    await recordListDay(db, d.submittedAt as Date);
     dossiers.push(d);
-    for (const dl of t.deadlines) deadlines.push(remap(dl, str, shift) as Document);
+    for (const dl of t.deadlines) deadlines.push({ ...(remap(dl, str, shift) as Document), listHour: d.listHour as string });
     if (dossiers.length === 2000) await flush();
   }
   await flush();
@@ -119,30 +121,69 @@ async function main(): Promise<void> {
         const middle = (await db.collection(COLLECTIONS.dossiers).findOne({ _id: `RC-${String(Math.floor(size / 2)).padStart(7, '0')}` as never }))!;
         const codeCursor = middle._id as unknown as string;
         const hourCursor = `hour:${middle.listHour as string}|${codeCursor}`;
+        // The cursor of the pass's last batch: its last 100 dossiers (the newest, the highest codes).
+        const tail = (await db.collection(COLLECTIONS.dossiers).findOne({ _id: `RC-${String(size - 101).padStart(7, '0')}` as never }))!;
+        const tailCursor = `hour:${tail.listHour as string}|${tail._id as unknown as string}`;
+        const hoursRecorded = await db.collection(COLLECTIONS.dossierHours).countDocuments();
+        const daysRecorded = await db.collection(COLLECTIONS.dossierDays).countDocuments();
         const release = await holdLock(LOCK);
         try {
+          const batch = async (after: string) => reconcileBatch(db, noWorkflows, { after, batchSize: BATCH });
           const hour: number[] = [];
+          const legacy: number[] = [];
           const code: number[] = [];
-          const checked = { hour: 0, code: 0 };
-          for (let r = 0; r < RUNS; r++) hour.push(await timed(async () => (checked.hour = (await reconcileBatch(db, noWorkflows, { after: hourCursor, batchSize: BATCH })).checked)));
-          for (let r = 0; r < CODE_RUNS; r++) code.push(await timed(async () => (checked.code = (await reconcileBatch(db, noWorkflows, { after: codeCursor, batchSize: BATCH })).checked)));
-          // Past the last hour of the last day: the walk finds nothing, so the batch is the streams.
-          const lastDay = (await db.collection<{ _id: string }>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort().at(-1)!;
-          const lastHour = `hour:${lastDay}T23|\uffff`;
-          let endCounts = '';
-          const end = await timed(async () => {
-            const r = await reconcileBatch(db, noWorkflows, { after: lastHour, batchSize: BATCH });
-            if (r.next !== null || r.checked !== 0) throw new Error(`the last batch was not the streams alone: ${JSON.stringify(r)}`);
-            endCounts = `checked ${r.checked}, orphans ${r.orphans}`;
-          });
-          // What those streams read: every document of both collections.
+          const last: number[] = [];
+          const checked = { hour: 0, legacy: 0, code: 0, last: 0 };
+          for (let r = 0; r < RUNS; r++) hour.push(await timed(async () => (checked.hour = (await batch(hourCursor)).checked)));
+          // The days as a version before the hour records left them: all 24 hours of each read.
+          await db.collection(COLLECTIONS.dossierDays).updateMany({}, { $unset: { hours: '' } });
+          for (let r = 0; r < RUNS; r++) legacy.push(await timed(async () => (checked.legacy = (await batch(hourCursor)).checked)));
+          await db.collection(COLLECTIONS.dossierDays).updateMany({}, { $set: { hours: true } });
+          for (let r = 0; r < CODE_RUNS; r++) code.push(await timed(async () => (checked.code = (await batch(codeCursor)).checked)));
+          for (let r = 0; r < RUNS; r++) {
+            last.push(
+              await timed(async () => {
+                const res = await batch(tailCursor);
+                if (res.next !== null) throw new Error(`the last batch was not the last: ${JSON.stringify(res)}`);
+                checked.last = res.checked;
+              }),
+            );
+          }
+          // What the last batch used to read instead: a stream of each whole collection.
           let streamed = 0;
-          for await (const _ of db.collection(COLLECTIONS.dossiers).find({}, { projection: { _id: 1 } })) streamed++;
-          for await (const _ of db.collection(COLLECTIONS.deadlines).find({}, { projection: { _id: 0, dossierCode: 1 } })) streamed++;
-          log(`${size}: last batch ${endCounts}; the streams' documents: ${streamed}`);
-          const line = `| ${size.toLocaleString('en')} | ${median(hour).toFixed(0)} (${checked.hour}) | ${code.length ? `${median(code).toFixed(0)} (${checked.code})` : 'not run'} | ${end.toFixed(0)} |`;
-          log(line);
-          rows.push(line);
+          const streams = await timed(async () => {
+            for await (const _ of db.collection(COLLECTIONS.dossiers).find({}, { projection: { _id: 1, listHour: 1 } })) streamed++;
+            for await (const _ of db.collection(COLLECTIONS.deadlines).find({}, { projection: { _id: 0, dossierCode: 1 } })) streamed++;
+          });
+          let pass = '';
+          if (size <= PASS_MAX) {
+            let batches = 0;
+            let passChecked = 0;
+            const ms = await timed(async () => {
+              for (let after: string | null = null; ; ) {
+                const r = await reconcileBatch(db, noWorkflows, { after, batchSize: BATCH });
+                batches++;
+                passChecked += r.checked;
+                if (r.next === null) break;
+                after = r.next;
+              }
+            });
+            if (passChecked !== size) throw new Error(`the pass checked ${passChecked} of ${size} dossiers`);
+            pass = `${(ms / 1000).toFixed(1)} s (${batches} batches)`;
+          }
+          log(`${size}: ${daysRecorded} days, ${hoursRecorded} hours recorded; the streams' documents: ${streamed}`);
+          const line = [
+            size.toLocaleString('en'),
+            `${hoursRecorded} of ${daysRecorded * 24}`,
+            `${median(hour).toFixed(0)} (${checked.hour})`,
+            `${median(legacy).toFixed(0)} (${checked.legacy})`,
+            code.length ? `${median(code).toFixed(0)} (${checked.code})` : 'not run',
+            `${median(last).toFixed(0)} (${checked.last})`,
+            `${streams.toFixed(0)} (${streamed} docs)`,
+            pass || 'not run',
+          ].join(' | ');
+          log(`| ${line} |`);
+          rows.push(`| ${line} |`);
         } finally {
           release();
         }
@@ -151,7 +192,15 @@ async function main(): Promise<void> {
         await ferret.stop();
       }
     }
-    console.log(['', `bench:reconcile, ${new Date().toISOString()}, ${os.cpus().length} cores, Node ${process.version}, hour walk ${RUNS} runs, code range ${CODE_RUNS} (median)`, '| dossiers | hour-walk batch ms (dossiers checked) | code-range batch ms (checked) | last batch (streams) ms |', '|--:|--:|--:|--:|', ...rows].join('\n'));
+    console.log(
+      [
+        '',
+        `bench:reconcile, ${new Date().toISOString()}, ${os.cpus().length} cores, Node ${process.version}, ${RUNS} runs per batch kind (median), code range ${CODE_RUNS}`,
+        '| dossiers | hours recorded | hour-walk batch ms (checked) | same, all 24 hours a day ms (checked) | code-range batch ms (checked) | last batch ms (checked) | the old last batch\'s streams ms | whole pass |',
+        '|--:|--:|--:|--:|--:|--:|--:|--:|',
+        ...rows,
+      ].join('\n'),
+    );
   } finally {
     fs.rmSync(root, { recursive: true, force: true });
   }

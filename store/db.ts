@@ -15,6 +15,8 @@ export const COLLECTIONS = {
   calendars: 'calendars',
   /** The local days that hold dossiers (store/dossier-list.ts). */
   dossierDays: 'dossier_days',
+  /** The local hours that hold dossiers, by day (store/dossier-list.ts). */
+  dossierHours: 'dossier_hours',
   /** Markers of one-off read-model migrations. */
   readModelMeta: 'read_model_meta',
 } as const;
@@ -92,6 +94,9 @@ const INDEXES: { collection: string; key: Record<string, 1 | -1>; name: string }
   { collection: COLLECTIONS.dossiers, key: { listStatusDay: 1 }, name: 'list_status_day' },
   { collection: COLLECTIONS.dossiers, key: { listAgencyStatusDay: 1 }, name: 'list_agency_status_day' },
   { collection: COLLECTIONS.dossiers, key: { listProcedureDay: 1 }, name: 'list_procedure_day' },
+  // Reconciliation: a list hour's deadline docs, and the hours of a day that hold dossiers (store/reconcile.ts).
+  { collection: COLLECTIONS.deadlines, key: { listHour: 1 }, name: 'list_hour' },
+  { collection: COLLECTIONS.dossierHours, key: { day: 1 }, name: 'day' },
   { collection: COLLECTIONS.deadlines, key: { dueDay: 1, agencyId: 1 }, name: 'due_day_agency' },
   { collection: COLLECTIONS.deadlines, key: { state: 1, dueAt: 1 }, name: 'state_due' },
   { collection: COLLECTIONS.deadlines, key: { dossierCode: 1 }, name: 'dossier' },

@@ -56,6 +56,8 @@ export interface DeadlineDoc {
    */
   indexDueAt?: Date | null;
   dossierStatus: DossierStatus;
+  /** The dossier's `listHour`, so reconciliation finds a deadline without its dossier by hour; absent on records written before. */
+  listHour?: string;
 }
 
 // --------------------------------------------------- the workflow's effects

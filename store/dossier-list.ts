@@ -14,7 +14,7 @@
  * The cost of a page is then the size of the buckets it reads: a day of one
  * agency, or an hour of the whole office, whatever the collection's size.
  */
-import type { Db, Filter } from 'mongodb';
+import type { Db, Filter, OptionalUnlessRequiredId } from 'mongodb';
 import { localDate, localMinutes } from '../domain/calendar';
 import type { DossierStatus, DossierView } from '../domain/dossier';
 import { COLLECTIONS, isDuplicateKey } from './db';
@@ -66,36 +66,77 @@ export function listKeys(d: ListedFields): ListKeys {
   };
 }
 
-/** A day that holds at least one dossier. */
+/**
+ * A day that holds at least one dossier. `hours: true` when its hours are
+ * recorded in `dossier_hours` (every day recorded since those exist); a day
+ * without it is from before, and a walk reads all 24 of its hours.
+ */
 interface DossierDayDoc {
   _id: string;
+  hours?: true;
 }
 
-/** Days already recorded through each database handle: a day is written once, not with every projection. */
-const knownDays = new WeakMap<Db, Set<string>>();
-
 /**
- * Records that `submittedAt`'s local day holds a dossier. Written before the
- * dossier itself, so a page never misses a dossier because its day is unknown.
+ * An hour (`listHour`) that holds at least one dossier. A document of its
+ * own, not a field of the day's: FerretDB 1.24 applies an update by reading
+ * and replacing the whole document, so two writers adding hours to one day
+ * document at once could lose one; two inserts of the same `_id` cannot.
  */
-export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
-  const day = localDate(submittedAt.getTime());
-  let known = knownDays.get(db);
-  if (!known) knownDays.set(db, (known = new Set()));
-  if (known.has(day)) return;
+interface DossierHourDoc {
+  _id: string;
+  day: string;
+}
+
+/** Days and hours already recorded through each database handle: each is written once, not with every projection. */
+const known = new WeakMap<Db, Set<string>>();
+
+async function insertOnce<T extends { _id: string }>(db: Db, collection: string, doc: T): Promise<void> {
   try {
-    await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).insertOne({ _id: day });
+    await db.collection<T>(collection).insertOne(doc as OptionalUnlessRequiredId<T>);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
   }
-  // Also after a duplicate: the process that inserted it may have stopped before moving the generation.
-  await db.collection<DaysGenerationDoc>(COLLECTIONS.readModelMeta).updateOne({ _id: DAYS_GENERATION }, { $inc: { generation: 1 } }, { upsert: true });
-  known.add(day);
+}
+
+/**
+ * Records that `submittedAt`'s local day and hour hold a dossier. Written
+ * before the dossier itself, so a page or a reconciliation pass never misses
+ * a dossier because its day or hour is unknown; the hour before the day, so a
+ * day that says its hours are recorded has them all.
+ */
+export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
+  const at = submittedAt.getTime();
+  const day = localDate(at);
+  const hour = hourOf(at);
+  let seen = known.get(db);
+  if (!seen) known.set(db, (seen = new Set()));
+  if (seen.has(hour)) return;
+  await insertOnce<DossierHourDoc>(db, COLLECTIONS.dossierHours, { _id: hour, day });
+  if (!seen.has(day)) {
+    await insertOnce<DossierDayDoc>(db, COLLECTIONS.dossierDays, { _id: day, hours: true });
+    // Also after a duplicate: the process that inserted it may have stopped before moving the generation.
+    await db.collection<DaysGenerationDoc>(COLLECTIONS.readModelMeta).updateOne({ _id: DAYS_GENERATION }, { $inc: { generation: 1 } }, { upsert: true });
+    seen.add(day);
+  }
+  seen.add(hour);
 }
 
 /** The local days that hold a dossier, oldest first (a few hundred documents a year). */
 export async function listedDays(db: Db): Promise<string[]> {
-  return (await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray()).map((d) => d._id).sort();
+  return (await listedDayRecords(db)).map((d) => d.day);
+}
+
+/** The days that hold a dossier, oldest first, and whether each one's hours are recorded (`hoursOfDay`). */
+export async function listedDayRecords(db: Db): Promise<{ day: string; hourly: boolean }[]> {
+  const docs = await db.collection<DossierDayDoc>(COLLECTIONS.dossierDays).find({}).toArray();
+  return docs.map((d) => ({ day: d._id, hourly: d.hours === true })).sort((a, b) => (a.day < b.day ? -1 : a.day > b.day ? 1 : 0));
+}
+
+/** The hours of `day` that hold a dossier, in order (one indexed equality); all 24 for a day recorded before hours were. */
+export async function hoursOfDay(db: Db, day: { day: string; hourly: boolean }): Promise<string[]> {
+  if (!day.hourly) return hoursOf(day.day);
+  const docs = await db.collection<DossierHourDoc>(COLLECTIONS.dossierHours).find({ day: day.day }).toArray();
+  return docs.map((d) => d._id).sort();
 }
 
 /** `read_model_meta`'s document counting the days recorded: a page reads all days again only when it moved. */

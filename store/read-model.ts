@@ -34,7 +34,10 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
     nextDueAt: date(view.nextDueAt),
     ...listKeys({ agencyId: view.agencyId, status: view.status, procedureCode: view.procedureCode, submittedAt }),
   };
-  // Deadlines first: the dossier's version is what readers trust to be complete.
+  // The day and hour first: a list page walks only the days it knows, and reconciliation finds
+  // deadlines whose dossier write never came (a crash) only in the hours it knows (store/dossier-list.ts).
+  await recordListDay(db, submittedAt);
+  // Deadlines before the dossier: the dossier's version is what readers trust to be complete.
   const deadlines = view.deadlines.map((d): DeadlineDoc => {
     const day = dueDay(d.dueAt);
     return {
@@ -58,11 +61,10 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
       multipleSupplementRequests: view.multipleSupplementRequests,
       indexDueAt: date(indexDueAt(view, d)),
       dossierStatus: view.status,
+      listHour: doc.listHour,
     };
   });
   await writeDeadlines(db, deadlines);
-  // The day before the dossier: a list page walks only the days it knows (store/dossier-list.ts).
-  await recordListDay(db, submittedAt);
   return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
 }
 

@@ -17,7 +17,7 @@
 import type { Db } from 'mongodb';
 import { TERMINAL_STATUSES, type DossierStatus, type DossierView, type Stage } from '../domain/dossier';
 import { COLLECTIONS } from './db';
-import { hoursOf, listedDays } from './dossier-list';
+import { hoursOfDay, listedDayRecords } from './dossier-list';
 import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../workflows/contracts';
 import type { DeadlineDoc, DossierDoc } from './documents';
 import { writeProjection } from './read-model';
@@ -73,19 +73,36 @@ export interface BatchOptions {
 const HOUR_CURSOR = 'hour:';
 const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, 'view.deadlines': 1 } as const;
 const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
-/** Deadline reads in flight at once (one indexed equality each). */
+/** Deadline reads by dossier in flight at once (one indexed equality each). */
 const DEADLINE_READS = 8;
+/** Days whose recorded hours are read at once; hours read at once, at most (two indexed equalities each). */
+const DAYS_AT_ONCE = 32;
+const MAX_HOURS_AT_ONCE = 32;
+
+/** A dossier of an hour bucket, or the code of deadline docs there whose dossier doc is missing (head null). */
+interface Entry {
+  code: string;
+  head: DossierHead | null;
+  deadlines: DeadlineHead[];
+}
 
 /**
- * One page of the scan. A pass walks the dossiers by list hour (`listHour`,
- * the bucket key the list pages use, one indexed equality per hour) over the
- * days recorded in `dossier_days`, oldest first (a day's hours read at once),
- * `batchSize` dossiers a batch, in hour then code order; each dossier's deadline
- * docs are read by `dossierCode` equality. When the hours run out, the batch
- * streams the dossier ids and the deadlines' codes once (no sort, no range)
- * for the orphans and for any dossier without a list hour. So a pass reads
- * each document a bounded number of times, where paging by an `_id` range
- * with a sort decoded the whole collection per batch on FerretDB 1.24.
+ * One page of the scan. A pass walks the list hours that hold dossiers
+ * (`dossier_hours`, written once an hour before the first dossier of that
+ * hour; a day recorded before those exist has all 24 hours read), oldest
+ * first, `batchSize` dossiers a batch, in hour then code order. An hour is two
+ * indexed equalities on `listHour`: its dossier docs, and its deadline docs
+ * (which carry their dossier's hour), so deadlines without a dossier doc (a
+ * crash during the first projection) are found in their hour, like the
+ * dossiers. Every batch reads a bounded number of documents whatever the size
+ * of the collections: there is no last batch that streams them (FerretDB 1.24
+ * has no skip or range pushdown, so a stream cannot be resumed part-way), and
+ * paging by an `_id` range with a sort decoded the whole collection per batch.
+ *
+ * Not seen by the walk: a dossier doc without a list hour whose deadline
+ * docs do not carry one either (from before both; the worker's startup
+ * backfill gives every dossier its keys, store/dossier-list.ts), and deadline
+ * docs from before they carried `listHour` whose dossier doc is missing.
  *
  * `after` is null to start, or a cursor this function returned. A dossier code
  * (the cursor of the code-range scan, from a pass started before the hour
@@ -94,45 +111,77 @@ const DEADLINE_READS = 8;
 export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOptions): Promise<BatchResult> {
   if (!Number.isSafeInteger(opts.batchSize) || opts.batchSize < 1) throw new RangeError(`invalid batch size: ${opts.batchSize}`);
   if (opts.after !== null && !opts.after.startsWith(HOUR_CURSOR)) return codeRangeBatch(db, source, { ...opts, after: opts.after });
-  // The cursor: the list hour and code of the last dossier done (hours in order, codes in order within an hour).
+  // The cursor: the list hour and code of the last entry done (hours in order, codes in order within an hour).
   const [doneHour, doneCode] = opts.after === null ? [null, null] : opts.after.slice(HOUR_CURSOR.length).split('|', 2);
   const done = (hour: string, code: string) => doneHour != null && (hour < doneHour || (hour === doneHour && code <= (doneCode ?? '')));
-  const days = await listedDays(db);
-  const dossiers = db.collection<DossierDoc>(COLLECTIONS.dossiers);
-  const heads: DossierHead[] = [];
+  const days = (await listedDayRecords(db)).filter((d) => doneHour == null || d.day >= doneHour.slice(0, 10));
+  const entries: Entry[] = [];
   let next: string | null = null;
-  walk: for (const day of days) {
-    const hours = hoursOf(day).filter((hour) => doneHour == null || hour >= doneHour);
-    if (!hours.length) continue;
-    // A day's hours at once: in a sparse year most are empty, and each is a round trip.
-    const buckets = await Promise.all(hours.map((hour) => dossiers.find({ listHour: hour }, { projection: HEAD_PROJECTION }).toArray()));
-    for (const [i, bucket] of buckets.entries()) {
-      for (const d of (bucket as unknown as DossierHead[]).sort((a, b) => (a._id < b._id ? -1 : a._id > b._id ? 1 : 0))) {
-        if (done(hours[i]!, d._id)) continue;
-        heads.push(d);
-        if (heads.length === opts.batchSize) {
-          next = `${HOUR_CURSOR}${hours[i]!}|${d._id}`;
+  // The hours to read, a few days' records at a time as the walk needs them.
+  const hours: string[] = [];
+  let daysRead = 0;
+  const moreHours = async (): Promise<boolean> => {
+    if (daysRead >= days.length) return false;
+    const round = days.slice(daysRead, (daysRead += DAYS_AT_ONCE));
+    hours.push(...(await Promise.all(round.map((d) => hoursOfDay(db, d)))).flat().filter((h) => doneHour == null || h >= doneHour));
+    return true;
+  };
+  let hoursRead = 0;
+  let found = 0;
+  walk: for (;;) {
+    while (hours.length === 0) if (!(await moreHours())) break walk;
+    // As many hours at once as the batch's rest seems to need by the buckets read so far (two to start:
+    // a busy hour may hold a whole batch), within bounds. Each read is a round trip: sparse hours want many at once.
+    const need = hoursRead === 0 ? 2 : Math.ceil((opts.batchSize - entries.length) / Math.max(1, found / hoursRead));
+    const width = Math.min(MAX_HOURS_AT_ONCE, Math.max(1, need));
+    while (hours.length < width && (await moreHours()));
+    const round = hours.splice(0, width);
+    const buckets = await Promise.all(round.map((hour) => hourBucket(db, hour)));
+    hoursRead += round.length;
+    for (const [k, bucket] of buckets.entries()) {
+      found += bucket.length;
+      for (const e of bucket) {
+        if (done(round[k]!, e.code)) continue;
+        entries.push(e);
+        if (entries.length === opts.batchSize) {
+          next = `${HOUR_CURSOR}${round[k]!}|${e.code}`;
           break walk;
         }
       }
     }
   }
-  const deadlinesOf = new Map<string, DeadlineHead[]>();
-  const codes = heads.map((d) => d._id);
-  for (let i = 0; i < codes.length; i += DEADLINE_READS) {
-    await Promise.all(codes.slice(i, i + DEADLINE_READS).map(async (code) => deadlinesOf.set(code, await deadlinesOfDossier(db, code))));
+  // Deadlines in an hour without their dossier there: a dossier doc without a list hour (checked as a dossier), else an orphan.
+  const unplaced = entries.filter((e) => !e.head);
+  for (let i = 0; i < unplaced.length; i += DEADLINE_READS) {
+    await Promise.all(
+      unplaced.slice(i, i + DEADLINE_READS).map(async (e) => (e.head = (await db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: e.code }, { projection: HEAD_PROJECTION })) as unknown as DossierHead | null)),
+    );
   }
-  let orphans: string[] = [];
-  if (next === null) {
-    // The end of the walk: what no hour bucket holds.
-    const rest = await unbucketed(db, opts.onProgress);
-    for (const code of rest.unkeyed) deadlinesOf.set(code, await deadlinesOfDossier(db, code));
-    heads.push(...((await Promise.all(rest.unkeyed.map((code) => dossiers.findOne({ _id: code }, { projection: HEAD_PROJECTION })))).filter((d) => d !== null) as unknown as DossierHead[]));
-    orphans = rest.orphans;
-    for (const code of orphans) deadlinesOf.set(code, await deadlinesOfDossier(db, code));
+  // Deadline docs written before they carried `listHour` are not in their hour: read those dossiers' by code.
+  const partial = entries.filter((e) => e.head && e.head.view.deadlines.some((d) => !e.deadlines.some((x) => x.stage === d.stage)));
+  for (let i = 0; i < partial.length; i += DEADLINE_READS) {
+    await Promise.all(partial.slice(i, i + DEADLINE_READS).map(async (e) => (e.deadlines = await deadlinesOfDossier(db, e.code))));
   }
+  const heads = entries.flatMap((e) => (e.head ? [e.head] : []));
+  const orphans = entries.filter((e) => !e.head).map((e) => e.code);
+  const deadlinesOf = new Map(entries.map((e) => [e.code, e.deadlines]));
   const counts = await examine(db, source, heads, deadlinesOf, orphans, opts);
   return { ...counts, next };
+}
+
+/** An hour's dossiers and the codes of its deadline docs without a dossier doc, by code. */
+async function hourBucket(db: Db, hour: string): Promise<Entry[]> {
+  const [dossiers, deadlines] = await Promise.all([
+    db.collection<DossierDoc>(COLLECTIONS.dossiers).find({ listHour: hour }, { projection: HEAD_PROJECTION }).toArray() as unknown as Promise<DossierHead[]>,
+    db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({ listHour: hour }, { projection: DEADLINE_PROJECTION }).toArray() as unknown as Promise<DeadlineHead[]>,
+  ]);
+  const byCode = new Map<string, Entry>(dossiers.map((head) => [head._id, { code: head._id, head, deadlines: [] }]));
+  for (const d of deadlines) {
+    let e = byCode.get(d.dossierCode);
+    if (!e) byCode.set(d.dossierCode, (e = { code: d.dossierCode, head: null, deadlines: [] }));
+    e.deadlines.push(d);
+  }
+  return [...byCode.values()].sort((a, b) => (a.code < b.code ? -1 : a.code > b.code ? 1 : 0));
 }
 
 async function deadlinesOfDossier(db: Db, code: string): Promise<DeadlineHead[]> {
@@ -140,33 +189,6 @@ async function deadlinesOfDossier(db: Db, code: string): Promise<DeadlineHead[]>
     .collection<DeadlineDoc>(COLLECTIONS.deadlines)
     .find({ dossierCode: code }, { projection: DEADLINE_PROJECTION })
     .toArray()) as unknown as DeadlineHead[];
-}
-
-/**
- * One stream of each collection in stored order: the dossiers the hour walk
- * cannot see (no list hour, or a day missing from `dossier_days`) and the codes
- * of deadline docs without a dossier doc.
- */
-async function unbucketed(db: Db, onProgress?: () => void): Promise<{ unkeyed: string[]; orphans: string[] }> {
-  // Long at scale (FerretDB decodes every document): progress keeps the activity's heartbeat going.
-  let read = 0;
-  const progress = () => {
-    if (++read % 500 === 0) onProgress?.();
-  };
-  const days = new Set(await listedDays(db));
-  const codes = new Set<string>();
-  const unkeyed: string[] = [];
-  for await (const d of db.collection<DossierDoc>(COLLECTIONS.dossiers).find({}, { projection: { _id: 1, listHour: 1 } })) {
-    progress();
-    codes.add(d._id);
-    if (typeof d.listHour !== 'string' || !days.has(d.listHour.slice(0, 10))) unkeyed.push(d._id);
-  }
-  const orphans = new Set<string>();
-  for await (const d of db.collection<DeadlineDoc>(COLLECTIONS.deadlines).find({}, { projection: { _id: 0, dossierCode: 1 } })) {
-    progress();
-    if (!codes.has(d.dossierCode)) orphans.add(d.dossierCode);
-  }
-  return { unkeyed: unkeyed.sort(), orphans: [...orphans].sort() };
 }
 
 /**

@@ -19,6 +19,7 @@ import type { EventCommand } from '../../domain/events';
 import { complianceSummary, countedRecords, scanSummary, type Summary, type SummaryQuery } from '../../store/compliance';
 import { COUNTS_COLLECTIONS, CountsAggregator, countsReady, countsState, countsSummary } from '../../store/compliance-counts';
 import { COLLECTIONS } from '../../store/db';
+import { backfillListKeys } from '../../store/dossier-list';
 import { findDossier, writeProjection, type DeadlineDoc } from '../../store/read-model';
 import { reconcileAll, reconcileBatch, type ReconcileCounts, type ViewSource } from '../../store/reconcile';
 import { addCounts, EMPTY_COUNTS } from '../../workflows/contracts';
@@ -297,17 +298,74 @@ describe('views from the pure lifecycle', () => {
     }
   }
 
-  test('a pass walks the list hours, one cursor per batch, and still checks a dossier without a list hour', async () => {
+  test('a pass walks the recorded list hours, one cursor per batch, orphans in their hour, and a dossier without a list hour by its deadlines', async () => {
     const db = await fresh('hour-walk');
     await crash(db);
     // A dossier document from before the list keys (the worker's backfill has not reached it).
     await db.collection(COLLECTIONS.dossiers).updateOne({ _id: f4.code as never }, { $unset: { listHour: '' } });
     const keyed = (await db.collection(COLLECTIONS.dossiers).find({ listHour: { $exists: true } }).toArray()).map((d) => `hour:${d.listHour as string}|${d._id as unknown as string}`);
     expect(keyed).toHaveLength(4);
+    // F6's deadline docs, written before the crash, carry its list hour.
+    const orphanHours = await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).distinct('listHour', { dossierCode: f6.code });
+    expect(orphanHours).toHaveLength(1);
+    const f4Hours = await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).distinct('listHour', { dossierCode: f4.code });
     const { totals, cursors } = await passFrom(db, null, 1);
     expect(totals).toEqual({ checked: 5, candidates: 6, repaired: 4, orphans: 1, notFound: 0, failed: 0 });
-    // Batches of 1: one per dossier with a list hour (F1, F2, F3, F5), by hour then code; then one for what no hour holds (F4, the orphan F6).
-    expect(cursors).toEqual(keyed.sort());
+    // Batches of 1: one per dossier (F1, F2, F3, F5; F4 in its deadlines' hour) or orphan (F6), by hour then code;
+    // no last batch over the whole collections.
+    expect(cursors).toEqual([...keyed, `hour:${f4Hours[0] as string}|${f4.code}`, `hour:${orphanHours[0] as string}|${f6.code}`].sort());
+    await expectReadModelIs(db, finals);
+    // Without a list hour on its deadline docs either (all from before the keys), F4 waits for the startup backfill.
+    await db.collection(COLLECTIONS.dossiers).updateOne({ _id: f4.code as never }, { $unset: { listHour: '' } });
+    await db.collection(COLLECTIONS.deadlines).updateMany({ dossierCode: f4.code }, { $unset: { listHour: '' } });
+    expect(await reconcileAll(db, sourceOf(finals), 1)).toMatchObject({ checked: 5 });
+    await backfillListKeys(db);
+    expect(await reconcileAll(db, sourceOf(finals), 1)).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+  });
+
+  /** The database as a pass sees it, counting its reads of dossier hour buckets. */
+  function countingHourReads(db: Db): { db: Db; reads: () => number } {
+    let reads = 0;
+    const counted = new Proxy(db, {
+      get(target, prop) {
+        if (prop !== 'collection') return Reflect.get(target, prop, target) as unknown;
+        return (name: string) => {
+          const col = target.collection(name);
+          if (name !== COLLECTIONS.dossiers) return col;
+          return new Proxy(col, {
+            get(c, p) {
+              const v = Reflect.get(c, p, c) as unknown;
+              if (p !== 'find' || typeof v !== 'function') return typeof v === 'function' ? v.bind(c) : v;
+              return (filter: Record<string, unknown>, ...rest: unknown[]) => {
+                if (typeof filter?.listHour === 'string') reads++;
+                return (v as (...a: unknown[]) => unknown).call(c, filter, ...rest);
+              };
+            },
+          });
+        };
+      },
+    });
+    return { db: counted, reads: () => reads };
+  }
+
+  test('a pass reads only the hours that hold dossiers; days and deadline docs from before the hour records are still walked whole', async () => {
+    const db = await fresh('recorded-hours');
+    for (const v of finals) await writeProjection(db, v);
+    const hours = new Set((await db.collection(COLLECTIONS.dossiers).find({}).toArray()).map((d) => d.listHour as string));
+    const days = new Set([...hours].map((h) => h.slice(0, 10)));
+    expect(await reconcileAll(db, sourceOf(finals), 2)).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+    // One batch: each hour bucket read once.
+    const recorded = countingHourReads(db);
+    expect(await reconcileAll(recorded.db, sourceOf(finals))).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+    expect(recorded.reads()).toBe(hours.size);
+    // As an older version left them: days without hour records, deadline docs without a list hour.
+    await db.collection(COLLECTIONS.dossierDays).updateMany({}, { $unset: { hours: '' } });
+    await db.collection(COLLECTIONS.dossierHours).deleteMany({});
+    await db.collection(COLLECTIONS.deadlines).updateMany({}, { $unset: { listHour: '' } });
+    expect(await reconcileAll(db, sourceOf(finals), 2)).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+    const legacy = countingHourReads(db);
+    expect(await reconcileAll(legacy.db, sourceOf(finals))).toEqual({ checked: 6, candidates: 4, repaired: 0, orphans: 0, notFound: 0, failed: 0 });
+    expect(legacy.reads()).toBe(24 * days.size);
     await expectReadModelIs(db, finals);
   });
 
@@ -330,8 +388,9 @@ describe('views from the pure lifecycle', () => {
     const db = await fresh('change-crash');
     for (const d of scenario) for (const v of d.views.slice(0, -1)) await writeProjection(db, v);
     for (const d of [f1, f3, f4, f5, f6]) await writeProjection(db, d.view);
-    // F2's last write: its deadlines are written, then the process dies before their change records.
-    await expect(writeProjection(crashAfter(db, 0, 'insertOne'), f2.view)).rejects.toThrow('injected crash');
+    // F2's last write: its deadlines are written, then the process dies before their change records
+    // (after its two inserts before them: the hour and day records, unknown to this handle, already there).
+    await expect(writeProjection(crashAfter(db, 2, 'insertOne'), f2.view)).rejects.toThrow('injected crash');
     expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 1, failed: 0 });
     await expectReadModelIs(db, finals);
     await expectHandFigures(db);

@@ -71,10 +71,21 @@ describe('SQLite plans through the indexes', () => {
     expect(lines).not.toMatch(/\bSCAN\b/);
   });
 
-  test("reconciliation reads a dossier's deadline docs by the dossier index (its hour buckets are the list's)", async () => {
+  test("reconciliation reads a dossier's deadline docs by the dossier index (its dossier hour buckets are the list's)", async () => {
     const explained = await db.collection(COLLECTIONS.deadlines).find({ dossierCode: 'HL-0002' }).explain();
     const lines = ((explained.queryPlanner as { Plan?: unknown[] }).Plan ?? []).map(String).join('\n');
     expect(lines).toMatch(/SEARCH \S+ USING INDEX \S+_dossier /);
+    expect(lines).not.toMatch(/\bSCAN\b/);
+  });
+
+  // The rest of a reconciliation batch (store/reconcile.ts): the hours of a day that hold dossiers, an hour's deadline docs.
+  test.each([
+    ["the hours of a day that hold dossiers", COLLECTIONS.dossierHours, { day: '2026-03-02' }, 'day'],
+    ["an hour's deadline docs", COLLECTIONS.deadlines, { listHour: '2026-03-02T09' }, 'list_hour'],
+  ])('reconciliation reads %s by an index', async (_what, collection, filter, index) => {
+    const explained = await db.collection(collection).find(filter).explain();
+    const lines = ((explained.queryPlanner as { Plan?: unknown[] }).Plan ?? []).map(String).join('\n');
+    expect(lines).toMatch(new RegExp(`SEARCH \\S+ USING INDEX \\S+_${index} `));
     expect(lines).not.toMatch(/\bSCAN\b/);
   });
 
