@@ -115,7 +115,7 @@ export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
   if (!seen.has(day)) {
     await insertOnce<DossierDayDoc>(db, COLLECTIONS.dossierDays, { _id: day, hours: true });
     // Also after a duplicate: the process that inserted it may have stopped before moving the generation.
-    await db.collection<DaysGenerationDoc>(COLLECTIONS.readModelMeta).updateOne({ _id: DAYS_GENERATION }, { $inc: { generation: 1 } }, { upsert: true });
+    await moveDaysGeneration(db);
     seen.add(day);
   }
   seen.add(hour);
@@ -146,6 +146,17 @@ interface DaysGenerationDoc {
   generation: number;
 }
 const pageDays = new WeakMap<Db, { generation: number; days: string[] }>();
+
+async function moveDaysGeneration(db: Db): Promise<void> {
+  const meta = db.collection<DaysGenerationDoc>(COLLECTIONS.readModelMeta);
+  try {
+    await meta.updateOne({ _id: DAYS_GENERATION }, { $inc: { generation: 1 } }, { upsert: true });
+  } catch (err) {
+    // Two first upserts at once on FerretDB 1.24: one inserts, the other fails on its key; now it exists.
+    if (!isDuplicateKey(err)) throw err;
+    await meta.updateOne({ _id: DAYS_GENERATION }, { $inc: { generation: 1 } });
+  }
+}
 
 /**
  * The days a list page walks, oldest first. Reading them all decodes ~365
