@@ -299,6 +299,8 @@ async function seed(db: Db, templates: Template[], size: number): Promise<number
     for (const c of SEEDED) {
       for (const doc of t.docs[c]) {
         const d = remap(doc, str, shift) as Document;
+        // The view as text (store/documents.ts StoredDossierDoc): remapped as the document it holds.
+        if (typeof doc.viewJson === 'string') d.viewJson = JSON.stringify(remap(JSON.parse(doc.viewJson), str, shift));
         if (c === COLLECTIONS.deadlines && d.dueAt instanceof Date) {
           d.dueDay = dueDay(formatInstant(d.dueAt.getTime()));
           d.dueMonth = (d.dueDay as string).slice(0, 7);

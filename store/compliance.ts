@@ -12,7 +12,8 @@ import type { Db, Filter } from 'mongodb';
 import type { Stage } from '../domain/dossier';
 import { countsAtRisk, countsOverdue, countsReady, countsSummary, type CountedRecord, type ListedDeadline } from './compliance-counts';
 import { COLLECTIONS } from './db';
-import type { DeadlineDoc, DossierDoc } from './documents';
+import type { DeadlineDoc, StoredDossierDoc } from './documents';
+import { viewOf } from './dossier-list';
 import { summarize, type SummaryQuery, type Summary } from './tally';
 
 export * from './tally';
@@ -89,10 +90,10 @@ async function withLegacyIndexDue(db: Db, records: CountedRecord[]): Promise<Cou
   const codes = [...new Set(records.filter(legacy).map((r) => r.dossierCode))];
   if (!codes.length) return records;
   const dossiers = await db
-    .collection<DossierDoc>(COLLECTIONS.dossiers)
-    .find({ _id: { $in: codes } }, { projection: { _id: 1, 'view.supplementRequests.count': 1 } })
+    .collection<StoredDossierDoc>(COLLECTIONS.dossiers)
+    .find({ _id: { $in: codes } }, { projection: { _id: 1, viewJson: 1, 'view.supplementRequests.count': 1 } })
     .toArray();
-  const unsupplemented = new Set(dossiers.filter((d) => d.view?.supplementRequests?.count === 0).map((d) => d._id));
+  const unsupplemented = new Set(dossiers.filter((d) => viewOf(d).supplementRequests?.count === 0).map((d) => d._id));
   return records.map((r) => (legacy(r) ? { ...r, indexDueAt: unsupplemented.has(r.dossierCode) ? r.dueAt : null } : r));
 }
 

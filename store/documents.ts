@@ -12,7 +12,11 @@ import type { ListKeys } from './dossier-list';
 
 // ------------------------------------------------------------ read model
 
-/** A dossier in the read model: the workflow's view plus the fields queries filter on. */
+/**
+ * A dossier in the read model as readers get it (`findDossier`, `listDossiers`):
+ * the workflow's view plus the fields queries filter on. Stored as a
+ * `StoredDossierDoc`.
+ */
 export interface DossierDoc extends ListKeys {
   _id: string;
   version: number;
@@ -26,6 +30,19 @@ export interface DossierDoc extends ListKeys {
   submittedAt: Date;
   updatedAt: Date;
   nextDueAt: Date | null;
+}
+
+/**
+ * A dossier document as stored: the view as JSON text (`viewJson`), because
+ * FerretDB decodes and encodes a nested document field by field, about three
+ * times the cost of the same bytes as one string, on every write and read
+ * (issue #13); `deadlineStages` is what reconciliation checks of it. Documents
+ * written before hold `view` as a document instead, and are read alike.
+ */
+export interface StoredDossierDoc extends Omit<DossierDoc, 'view'> {
+  viewJson?: string;
+  deadlineStages?: Stage[];
+  view?: DossierView;
 }
 
 /** One committed deadline, the unit the compliance figures count. */

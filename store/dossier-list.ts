@@ -121,6 +121,26 @@ export async function recordListDay(db: Db, submittedAt: Date): Promise<void> {
   seen.add(hour);
 }
 
+/** How a dossier document holds its view (store/documents.ts StoredDossierDoc). */
+interface StoredView {
+  viewJson?: string;
+  view?: DossierView;
+}
+
+/** The view a stored dossier holds, as text or (written before) as a document. */
+export function viewOf(doc: StoredView): DossierView {
+  if (doc.viewJson !== undefined) return JSON.parse(doc.viewJson) as DossierView;
+  if (doc.view === undefined) throw new Error('a dossier document without its view');
+  return doc.view;
+}
+
+/** A stored dossier as readers get it. */
+export function dossierOf<T extends StoredView>(stored: T): Omit<T, 'viewJson' | 'deadlineStages'> & { view: DossierView } {
+  const { viewJson, deadlineStages, ...rest } = stored as T & { deadlineStages?: unknown };
+  void deadlineStages;
+  return { ...rest, view: viewOf({ viewJson, view: stored.view }) };
+}
+
 /** The local days that hold a dossier, oldest first (a few hundred documents a year). */
 export async function listedDays(db: Db): Promise<string[]> {
   return (await listedDayRecords(db)).map((d) => d.day);
@@ -262,7 +282,7 @@ export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedD
   let fullest = 0;
   while (page.length < q.limit && todo.length) {
     const round = todo.splice(0, width);
-    const found = await Promise.all(round.map((slot) => db.collection<ListedDossier>(COLLECTIONS.dossiers).find(filter(slot)).toArray()));
+    const found = await Promise.all(round.map(async (slot) => (await db.collection<ListedDossier>(COLLECTIONS.dossiers).find(filter(slot)).toArray()).map((d) => dossierOf(d as ListedDossier & StoredView))));
     for (const docs of found) {
       const kept = docs.filter(keep);
       fullest = Math.max(fullest, kept.length);

@@ -3,10 +3,10 @@ import { dueDay, parseInstant } from '../domain/calendar';
 import type { DeadlineView, DossierView } from '../domain/dossier';
 import { recordDeadlineChanges } from './compliance-counts';
 import { COLLECTIONS, isDuplicateKey, onlyDuplicateKeys, writeErrors } from './db';
-import type { DeadlineDoc, DossierDoc } from './documents';
-import { listKeys, recordListDay } from './dossier-list';
+import type { DeadlineDoc, DossierDoc, StoredDossierDoc } from './documents';
+import { dossierOf, listKeys, recordListDay } from './dossier-list';
 
-export type { DeadlineDoc, DossierDoc } from './documents';
+export type { DeadlineDoc, DossierDoc, StoredDossierDoc } from './documents';
 
 const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) : null);
 
@@ -19,10 +19,11 @@ const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) :
  */
 export async function writeProjection(db: Db, view: DossierView): Promise<{ written: boolean }> {
   const submittedAt = date(view.submittedAt)!;
-  const doc: DossierDoc = {
+  const doc: StoredDossierDoc = {
     _id: view.code,
     version: view.version,
-    view,
+    viewJson: JSON.stringify(view),
+    deadlineStages: view.deadlines.map((d) => d.stage),
     status: view.status,
     agencyId: view.agencyId,
     procedureCode: view.procedureCode,
@@ -65,7 +66,7 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
     };
   });
   await writeDeadlines(db, deadlines);
-  return { written: await upsertIfNewer<DossierDoc>(db, COLLECTIONS.dossiers, doc) };
+  return { written: await upsertIfNewer<StoredDossierDoc>(db, COLLECTIONS.dossiers, doc) };
 }
 
 /** One deadline record, and its change record for the compliance counts. */
@@ -142,5 +143,6 @@ async function upsertAllIfNewer<T extends { _id: string; version: number }>(db: 
 }
 
 export async function findDossier(db: Db, code: string): Promise<DossierDoc | null> {
-  return db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
+  const stored = await db.collection<StoredDossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
+  return stored && (dossierOf(stored) as DossierDoc);
 }

@@ -39,17 +39,22 @@ export interface DossierHead {
   _id: string;
   version: number;
   status: DossierStatus;
-  view: { deadlines: { stage: Stage }[] };
+  /** The view's deadline stages (StoredDossierDoc); in documents written before, the view itself. */
+  deadlineStages?: Stage[];
+  view?: { deadlines: { stage: Stage }[] };
 }
 
 /** What the scan reads of a deadline doc. */
 export type DeadlineHead = Pick<DeadlineDoc, 'dossierCode' | 'stage' | 'version'>;
 
+/** The stages of the deadlines a dossier document's view lists, in either stored form. */
+const stagesOf = (dossier: DossierHead): Stage[] => dossier.deadlineStages ?? dossier.view?.deadlines.map((d) => d.stage) ?? [];
+
 /** The read model of one dossier disagrees with itself (a projection stopped half-way). */
 export function inconsistent(dossier: DossierHead, deadlines: DeadlineHead[]): boolean {
   if (deadlines.some((d) => d.version !== dossier.version)) return true;
   const present = new Set(deadlines.map((d) => d.stage));
-  return dossier.view.deadlines.some((d) => !present.has(d.stage));
+  return stagesOf(dossier).some((stage) => !present.has(stage));
 }
 
 /** The read model of one dossier is not exactly `view`. */
@@ -71,7 +76,7 @@ export interface BatchOptions {
 
 /** The cursor of the hour walk: `hour:<listHour>|<code>` of the last dossier done. */
 const HOUR_CURSOR = 'hour:';
-const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, 'view.deadlines': 1 } as const;
+const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, deadlineStages: 1, 'view.deadlines': 1 } as const;
 const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
 /** Deadline reads by dossier in flight at once (one indexed equality each). */
 const DEADLINE_READS = 8;
@@ -158,7 +163,7 @@ export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOpti
     );
   }
   // Deadline docs written before they carried `listHour` are not in their hour: read those dossiers' by code.
-  const partial = entries.filter((e) => e.head && e.head.view.deadlines.some((d) => !e.deadlines.some((x) => x.stage === d.stage)));
+  const partial = entries.filter((e) => e.head && stagesOf(e.head).some((stage) => !e.deadlines.some((x) => x.stage === stage)));
   for (let i = 0; i < partial.length; i += DEADLINE_READS) {
     await Promise.all(partial.slice(i, i + DEADLINE_READS).map(async (e) => (e.deadlines = await deadlinesOfDossier(db, e.code))));
   }

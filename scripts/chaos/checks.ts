@@ -6,7 +6,7 @@
 import type { DossierView } from '../../domain/dossier';
 import { scanSummary } from '../../store/compliance';
 import { COLLECTIONS } from '../../store/db';
-import type { DossierDoc } from '../../store/read-model';
+import { findDossier } from '../../store/read-model';
 import { dossierViewQuery, dossierWorkflowId } from '../../workflows/messages';
 import { call, log, run, secs, sleep, tokens } from './run';
 import type { Stack } from './stack';
@@ -44,7 +44,7 @@ export async function verify(stack: Stack, after: string): Promise<void> {
     const still: string[] = [];
     for (const code of pending) {
       const wf = await workflowView(stack, code).catch(() => null);
-      const doc = await stack.db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
+      const doc = await findDossier(stack.db, code);
       if (wf === 'missing' || wf === null) {
         still.push(code);
         continue;
@@ -61,7 +61,7 @@ export async function verify(stack: Stack, after: string): Promise<void> {
   }
   for (const code of pending) {
     const wf = views.get(code);
-    const doc = await stack.db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code });
+    const doc = await findDossier(stack.db, code);
     if (!wf) problems['acknowledged submission: workflow, read model, one dossier.submitted']!.push(`${code}: no workflow`);
     else if (!doc) problems['acknowledged submission: workflow, read model, one dossier.submitted']!.push(`${code}: not in the read model`);
     else problems['read model equals the workflow view']!.push(`${code}: read v${doc.version} (${doc.status}) ≠ workflow v${wf.version} (${wf.status})`);

@@ -7,7 +7,7 @@ import { formatInstant } from '../../domain/calendar';
 import type { DossierView } from '../../domain/dossier';
 import type { Submission } from '../../domain/types';
 import { COLLECTIONS } from '../../store/db';
-import type { DossierDoc } from '../../store/read-model';
+import { findDossier, type DossierDoc } from '../../store/read-model';
 import { dossierWorkflowId } from '../../workflows/messages';
 import { awaitingAssignedPickup, expectProblem, submitAndSettle, workflowView, type Answer } from '../support/api-checks';
 import { submission } from '../support/fixtures';
@@ -100,7 +100,7 @@ describe('the same event (same eventId) sent N times at once', () => {
     const now = (await workflowView(sys, sub.code))!;
     expect(timelineOf(now, 'courier.picked_up')).toHaveLength(1);
     const read = await pollUntil(
-      () => sys.db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: sub.code }),
+      () => findDossier(sys.db, sub.code),
       (d) => (d?.version ?? 0) >= now.version,
     );
     expect(timelineOf(read!.view, 'courier.picked_up')).toEqual(timelineOf(answer, 'courier.picked_up'));
@@ -125,7 +125,7 @@ describe('the same event (same eventId) sent N times at once', () => {
     for (const r of answers) expect(r.body).toEqual(answers[0]!.body);
     expect(answers[0]!.body.status).toBe('withdrawn');
     expect(timelineOf(answers[0]!.body, 'citizen.withdrawn')).toEqual(timelineOf(first.body, 'citizen.withdrawn'));
-    const after = await sys.db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: sub.code });
+    const after = await findDossier(sys.db, sub.code);
     expect(after!.version).toBe(versionBefore);
     expect(timelineOf(after!.view, 'citizen.withdrawn')).toHaveLength(1);
 

@@ -6,7 +6,7 @@ import { STATUS_LABELS } from '../../api/routes/track';
 import { formatInstant, parseInstant } from '../../domain/calendar';
 import { STATUSES } from '../../domain/dossier';
 import { backfillListKeys, LIST_KEY_FIELDS, listKeys, recordListDay } from '../../store/dossier-list';
-import type { DossierDoc } from '../../store/read-model';
+import { findDossier, type DossierDoc } from '../../store/read-model';
 import { submission } from '../support/fixtures';
 import { pollUntil } from '../support/poll';
 import { JWT_SECRET, System } from '../support/system';
@@ -39,7 +39,8 @@ describe('GET /v1/dossiers', () => {
   const listA: string[] = [];
 
   beforeAll(async () => {
-    template = (await submitted()).doc;
+      // As readers get it (the view a document), written back below in the older stored form readers still take.
+    template = (await findDossier(sys.db, (await submitted()).body.code))!;
     const at = (s: string) => new Date(parseInstant(s));
     const docs: DossierDoc[] = [];
     const add = (code: string, agencyId: string, submittedAt: string, status: DossierDoc['status'] = 'processing', procedureCode = '1.001234') => {
@@ -156,7 +157,7 @@ describe('GET /v1/dossiers across days (issue #10: pages walk day buckets by ind
   const newestFirst = (a: DossierDoc, b: DossierDoc) => b.submittedAt.getTime() - a.submittedAt.getTime() || (a._id < b._id ? 1 : -1);
 
   beforeAll(async () => {
-    const template = (await submitted()).doc;
+    const template = (await findDossier(sys.db, (await submitted()).body.code))!;
     const start = parseInstant('2025-11-01T07:30:00+07:00');
     for (let i = 0; i < 31; i++) {
       // Days 0, 1, 3, 6, 10, … (gaps grow), several dossiers on some days, three at one instant on day 0.

@@ -228,6 +228,21 @@ describe('views from the pure lifecycle', () => {
     expect((await findDossier(db, f2.code))?.version).toBe(f2.view.version);
   });
 
+  test('a dossier document from before the view was stored as text is read alike and reconciled', async () => {
+    const db = await fresh('view-doc');
+    for (const d of scenario) for (const v of d.views) await writeProjection(db, v);
+    const stored = await db.collection(COLLECTIONS.dossiers).findOne({ _id: f1.code as never });
+    expect(typeof stored?.viewJson).toBe('string');
+    expect(stored?.view).toBeUndefined();
+    // The older form: the view as a document, no stages beside it.
+    await db.collection(COLLECTIONS.dossiers).updateOne({ _id: f1.code as never }, { $set: { view: f1.view }, $unset: { viewJson: '', deadlineStages: '' } });
+    await expectReadModelIs(db, finals);
+    // A terminal dossier is checked through its stages: in that form, from the view's deadlines.
+    await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).deleteOne({ _id: `${f1.code}:processing` });
+    expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 1, failed: 0 });
+    await expectReadModelIs(db, finals);
+  });
+
   test('writes out of order, in any order, end at the final views', async () => {
     const db = await fresh('order');
     const clear = async () => {
