@@ -114,7 +114,7 @@ interface Phase {
   /** From a sample of completed histories: activity scheduled → started, and started → completed. */
   activityWait: number[];
   activityRun: number[];
-  /** Local activities (run by the worker in its workflow task, a marker each): first scheduled → completed. */
+  /** Workflow tasks that ran local activities (held open until they were done): started → completed. */
   localRun: number[];
 }
 
@@ -317,15 +317,9 @@ function settledFrom(p: Phase): number {
 
 const HISTORY_SAMPLE = 25;
 
-/** A local activity's marker data (sdk-core's JSON): its first attempt's scheduling and its completion. */
-function localActivityOf(e: { markerRecordedEventAttributes?: { markerName?: string | null; details?: Record<string, { payloads?: { data?: Uint8Array | null }[] | null }> | null } | null }) {
-  const m = e.markerRecordedEventAttributes;
-  const data = m?.markerName === 'core_local_activity' ? m.details?.data?.payloads?.[0]?.data : null;
-  if (!data) return null;
-  type Instant = { seconds: number; nanos: number } | null;
-  const d = JSON.parse(Buffer.from(data).toString('utf8')) as { activity_type: string; complete_time: Instant; original_schedule_time: Instant };
-  const at = (t: Instant) => (t ? t.seconds * 1000 + t.nanos / 1e6 : Number.NaN);
-  return { type: d.activity_type, ms: at(d.complete_time) - at(d.original_schedule_time) };
+/** Whether a marker is a local activity's (sdk-core names them so; its other markers are patches). */
+function isLocalActivity(e: { markerRecordedEventAttributes?: { markerName?: string | null } | null }): boolean {
+  return e.markerRecordedEventAttributes?.markerName === 'core_local_activity';
 }
 
 /** Activity queueing and run times (and local activities' times) from the histories of up to HISTORY_SAMPLE completed journeys, spread over the phase. */
@@ -336,9 +330,12 @@ async function activityTimes(temporal: Client, p: Phase): Promise<void> {
     const history = await temporal.workflow.getHandle(p.ids[i]!).fetchHistory().catch(() => null);
     const scheduled = new Map<string, number>();
     const started = new Map<string, number>();
+    // A workflow task's started → completed, counted once if its commands hold a local activity's marker.
+    let taskStarted = Number.NaN;
+    let taskHeld: number | null = null;
     for (const e of history?.events ?? []) {
       const id = String(e.eventId);
-      // temporal.api.enums.v1.EventType: 10 scheduled, 11 started, 12 completed.
+      // temporal.api.enums.v1.EventType: activity 10 scheduled, 11 started, 12 completed; workflow task 5, 6, 7 the same; 25 a marker.
       if (e.eventType === 10) scheduled.set(id, ms(e.eventTime));
       else if (e.eventType === 11) {
         const of = String(e.activityTaskStartedEventAttributes?.scheduledEventId);
@@ -347,9 +344,12 @@ async function activityTimes(temporal: Client, p: Phase): Promise<void> {
       } else if (e.eventType === 12) {
         const of = String(e.activityTaskCompletedEventAttributes?.scheduledEventId);
         p.activityRun.push(ms(e.eventTime) - (started.get(of) ?? Number.NaN));
-      } else if (e.eventType === 25) {
-        const local = localActivityOf(e);
-        if (local) p.localRun.push(local.ms);
+      } else if (e.eventType === 6) taskStarted = ms(e.eventTime);
+      else if (e.eventType === 7) taskHeld = ms(e.eventTime) - taskStarted;
+      else if (e.eventType === 5) taskHeld = null;
+      else if (e.eventType === 25 && isLocalActivity(e) && taskHeld !== null) {
+        p.localRun.push(taskHeld);
+        taskHeld = null;
       }
     }
   }
@@ -530,7 +530,7 @@ async function memoryPerCachedWorkflow(stack: SettingStack, temporal: Client, n:
 async function shapeOf(temporal: Client, workflowId: string): Promise<Record<string, number>> {
   const history = await temporal.workflow.getHandle(workflowId).fetchHistory();
   const count = (type: number) => history.events?.filter((e) => e.eventType === type).length ?? 0;
-  const local = history.events?.filter((e) => e.eventType === 25 && localActivityOf(e)).length ?? 0;
+  const local = history.events?.filter((e) => e.eventType === 25 && isLocalActivity(e)).length ?? 0;
   // temporal.api.enums.v1.EventType numbers (25: a marker; local activities are the sdk-core ones).
   return {
     'activities (queued)': count(10),
@@ -584,7 +584,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
     '',
     `- Machine: ${cpus.length} × ${cpus[0]?.model ?? '?'}, ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB, ${os.type()} ${os.release()}; **shared with other work**: load average ${loadBefore.map((l) => l.toFixed(1)).join(' / ')} before, ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')} after (1/5/15 min). Read the ratios to the in-run baseline, not the absolute figures.`,
     `- ${versions()}`,
-    `- Rates ${SETTINGS.map((x) => `${(x.rates ?? RATES).join(', ')} (${x.name})`).join('; ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times, and local activities' (run in the workflow task, no queue) first scheduled → completed: from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
+    `- Rates ${SETTINGS.map((x) => `${(x.rates ?? RATES).join(', ')} (${x.name})`).join('; ')} dossiers/s, ${SECONDS} s of arrivals each (dossiers then baseline at each rate); throughput counts the completions over a window as long as the arrivals', starting a median journey after the first arrival (in flight and backlog trends too are read from then on); journeys still running ${DRAIN_MS / 1000} s after the window are abandoned; at most ${MAX_IN_FLIGHT} in flight (arrivals beyond are dropped). Clients read the dossier (or query the baseline) every ${POLL_MS / 1000} s while they wait for it to move on. Timer lag: ${PROBES} probe workflows on the same worker sleeping ~${PROBE_PERIOD_MS / 1000} s in a loop. Activity queued (scheduled → started) and run (started → completed) times, and the time a workflow task that ran local activities was held (started → completed; the worker completes it once they are done): from the histories of up to ${HISTORY_SAMPLE} completed journeys per phase.`,
     '',
   ];
   for (const r of results) {
@@ -594,7 +594,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
       lines.push(`One finished journey's history: ${keys.map((k) => `${k} ${r.shape!.dossier[k]} (baseline ${r.shape!.baseline[k]})`).join(', ')}.`, '');
     }
     lines.push(
-      '| rate /s | dossiers/s | baseline /s | ratio | submission p50 / p99 ms | baseline | p99 ratio | event p50 / p99 ms | baseline | p99 ratio | journey p50 s | timer lag p50 / p99 ms | baseline | activity queued p50 / p99 ms | baseline | activity run p50 / p99 ms | baseline | local activity p50 / p99 ms | in flight (first → last third) | baseline | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
+      '| rate /s | dossiers/s | baseline /s | ratio | submission p50 / p99 ms | baseline | p99 ratio | event p50 / p99 ms | baseline | p99 ratio | journey p50 s | timer lag p50 / p99 ms | baseline | activity queued p50 / p99 ms | baseline | activity run p50 / p99 ms | baseline | workflow task with local activities p50 / p99 ms | in flight (first → last third) | baseline | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
       '|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|',
     );
     for (const { dossier: d, baseline: b } of r.pairs) {
@@ -610,7 +610,7 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
       const t = backlogTrend(settledSamples(s, s.inFlight), Math.max(5, s.rate * 2));
       const q = backlogTrend(settledSamples(s, s.backlog), Math.max(5, s.rate * 2));
       lines.push(
-        `Steady ${s.rate} dossiers/s for ${(s.seconds / 60).toFixed(0)} min: ${phaseThroughput(s).toFixed(2)} done/s; submission p50 / p99 ${fmtMs(summarize(s.submissions).p50)} / ${fmtMs(summarize(s.submissions).p99)} ms; event ${fmtMs(summarize(s.events).p50)} / ${fmtMs(summarize(s.events).p99)} ms; timer lag ${fmtMs(summarize(s.timerLags).p50)} / ${fmtMs(summarize(s.timerLags).p99)} ms; activity queued ${fmtMs(summarize(s.activityWait).p50)} / ${fmtMs(summarize(s.activityWait).p99)} ms, run ${fmtMs(summarize(s.activityRun).p50)} / ${fmtMs(summarize(s.activityRun).p99)} ms; local activity ${fmtMs(summarize(s.localRun).p50)} / ${fmtMs(summarize(s.localRun).p99)} ms; in flight ${t.first.toFixed(0)} → ${t.last.toFixed(0)} (${t.perMinute.toFixed(1)}/min, ${t.growing ? '**growing**' : 'not growing'}); task-queue backlog ${Number.isFinite(q.first) ? `${q.first.toFixed(0)} → ${q.last.toFixed(0)} (${q.growing ? '**growing**' : 'not growing'})` : 'not reported'}; ${s.completedAt.length} / ${s.arrivals} done, ${s.dropped} dropped, ${s.abandoned} abandoned; errors: ${errs(s)}.`,
+        `Steady ${s.rate} dossiers/s for ${(s.seconds / 60).toFixed(0)} min: ${phaseThroughput(s).toFixed(2)} done/s; submission p50 / p99 ${fmtMs(summarize(s.submissions).p50)} / ${fmtMs(summarize(s.submissions).p99)} ms; event ${fmtMs(summarize(s.events).p50)} / ${fmtMs(summarize(s.events).p99)} ms; timer lag ${fmtMs(summarize(s.timerLags).p50)} / ${fmtMs(summarize(s.timerLags).p99)} ms; activity queued ${fmtMs(summarize(s.activityWait).p50)} / ${fmtMs(summarize(s.activityWait).p99)} ms, run ${fmtMs(summarize(s.activityRun).p50)} / ${fmtMs(summarize(s.activityRun).p99)} ms; workflow task with local activities ${fmtMs(summarize(s.localRun).p50)} / ${fmtMs(summarize(s.localRun).p99)} ms; in flight ${t.first.toFixed(0)} → ${t.last.toFixed(0)} (${t.perMinute.toFixed(1)}/min, ${t.growing ? '**growing**' : 'not growing'}); task-queue backlog ${Number.isFinite(q.first) ? `${q.first.toFixed(0)} → ${q.last.toFixed(0)} (${q.growing ? '**growing**' : 'not growing'})` : 'not reported'}; ${s.completedAt.length} / ${s.arrivals} done, ${s.dropped} dropped, ${s.abandoned} abandoned; errors: ${errs(s)}.`,
         '',
       );
     }
