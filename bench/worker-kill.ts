@@ -108,7 +108,7 @@ async function main(): Promise<void> {
         `past a runnable worker max=${secs(past.at(-1)!)}s median=${secs(past[Math.floor(past.length / 2)]!)}s; load ${os.loadavg().map((l) => l.toFixed(1)).join(' / ')}`,
     );
     const sticky = await countStickyTimeouts(stack.temporal, codes);
-    console.log(`worker-kill: histories: ${sticky.tasks} workflow tasks over ${sticky.dossiers} dossiers, ${sticky.stickyTimeouts} timed out on a sticky queue`);
+    console.log(`worker-kill: histories: ${sticky.tasks} workflow tasks over ${sticky.dossiers} dossiers, ${sticky.stickyTimeouts} timed out on a sticky queue, ${sticky.startedTimeouts} started and not completed in time`);
     for (const log of fs.readdirSync(path.join(stack.dataDir, 'logs'))) {
       const text = fs.readFileSync(path.join(stack.dataDir, 'logs', log), 'utf8');
       const warnings = text.split('\n').filter((l) => /MaxListeners|memory leak/i.test(l));

@@ -109,7 +109,7 @@ export function reportLines(startedAt: Date, durationMs: number): string[] {
       ? [
           '',
           `Workflow tasks (from the histories): ${run.sticky.tasks} over ${run.sticky.dossiers} dossiers; ${run.sticky.stickyTimeouts} waited out a sticky queue ` +
-            `(WORKER_STICKY_QUEUE_TIMEOUT_MS ${process.env.WORKER_STICKY_QUEUE_TIMEOUT_MS ?? 'default'}) and ran again from the normal queue.`,
+            `(WORKER_STICKY_QUEUE_TIMEOUT_MS ${process.env.WORKER_STICKY_QUEUE_TIMEOUT_MS ?? 'default'}) and ran again from the normal queue; ${run.sticky.startedTimeouts} were taken by a worker that did not complete them within the workflow task timeout (a worker killed with the task).`,
         ]
       : []),
     ...(run.apiUrls.length > 1 ? ['', ...run.apiUrls.map((_, i) => `- API ${i + 1}: ${statusCounts(0, Number.MAX_SAFE_INTEGER, i)}`)] : []),

@@ -14,10 +14,12 @@ export interface StickyCount {
   tasks: number;
   /** Of them, timed out before a worker took them (schedule-to-start: only sticky queues have that timeout). */
   stickyTimeouts: number;
+  /** Of them, taken by a worker that did not finish them in time (start-to-close: a worker killed with the task, or stalled). */
+  startedTimeouts: number;
 }
 
 export async function countStickyTimeouts(client: Client, codes: string[], parallel = 4): Promise<StickyCount> {
-  const count: StickyCount = { dossiers: 0, tasks: 0, stickyTimeouts: 0 };
+  const count: StickyCount = { dossiers: 0, tasks: 0, stickyTimeouts: 0, startedTimeouts: 0 };
   let next = 0;
   await Promise.all(
     Array.from({ length: parallel }, async () => {
@@ -28,7 +30,9 @@ export async function countStickyTimeouts(client: Client, codes: string[], paral
         count.dossiers += 1;
         for (const e of history.events ?? []) {
           if (e.workflowTaskScheduledEventAttributes) count.tasks += 1;
-          if (e.workflowTaskTimedOutEventAttributes?.timeoutType === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START) count.stickyTimeouts += 1;
+          const timedOut = e.workflowTaskTimedOutEventAttributes?.timeoutType;
+          if (timedOut === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_SCHEDULE_TO_START) count.stickyTimeouts += 1;
+          if (timedOut === temporal.api.enums.v1.TimeoutType.TIMEOUT_TYPE_START_TO_CLOSE) count.startedTimeouts += 1;
         }
       }
     }),
