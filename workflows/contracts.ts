@@ -60,7 +60,7 @@ export function addCounts(a: ReconcileCounts, b: ReconcileCounts): ReconcileCoun
 
 export interface ReconcileInput {
   batchSize?: number;
-  /** Where a continued pass resumes (exclusive dossier code). */
+  /** Where a continued pass resumes: the cursor its last batch returned (store/reconcile.ts). */
   after?: string | null;
   totals?: ReconcileCounts;
   batches?: number;
