@@ -80,8 +80,8 @@ const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, deadlineStages: 1, 'vie
 const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
 /** Deadline reads by dossier in flight at once (one indexed equality each). */
 const DEADLINE_READS = 8;
-/** Days whose recorded hours are read at once; hours read at once, at most (two indexed equalities each). */
-const DAYS_AT_ONCE = 32;
+/** Days whose recorded hours are read at once, at most; hours read at once, at most (two indexed equalities each). */
+const MAX_DAYS_AT_ONCE = 32;
 const MAX_HOURS_AT_ONCE = 32;
 
 /** A dossier of an hour bucket, or the code of deadline docs there whose dossier doc is missing (head null). */
@@ -125,9 +125,12 @@ export async function reconcileBatch(db: Db, source: ViewSource, opts: BatchOpti
   // The hours to read, a few days' records at a time as the walk needs them.
   const hours: string[] = [];
   let daysRead = 0;
+  // Two days first (a busy day holds several batches), twice as many each time the walk needs more.
+  let dayRound = 2;
   const moreHours = async (): Promise<boolean> => {
     if (daysRead >= days.length) return false;
-    const round = days.slice(daysRead, (daysRead += DAYS_AT_ONCE));
+    const round = days.slice(daysRead, (daysRead += dayRound));
+    dayRound = Math.min(MAX_DAYS_AT_ONCE, dayRound * 2);
     hours.push(...(await Promise.all(round.map((d) => hoursOfDay(db, d)))).flat().filter((h) => doneHour == null || h >= doneHour));
     return true;
   };
