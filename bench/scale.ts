@@ -485,6 +485,7 @@ function report(results: SizeResult[], started: Date, minutes: number): string {
     `- CPU: ${cpus[0]?.model ?? '?'}, ${cpus.length} cores; RAM ${(os.totalmem() / 2 ** 30).toFixed(1)} GiB; ${os.type()} ${os.release()}`,
     `- Node ${process.version}; FerretDB ${ferretVersion} (SQLite backend) built by scripts/provision.mjs with tools/ferretdb/sqlite-index-pushdown.patch ("patched"), and the same module without it ("stock")`,
     `- Sizes run: ${[...new Set(results.map((r) => `${r.build} ${r.size}`))].join(', ')}; ${RUNS} measured calls per row after 3 warm-up calls, fewer when a row's ${BUDGET_MS / 1000} s budget ran out (n)`,
+    ...(REUSE ? ['- Measured on the data seeded by an earlier `BENCH_SCALE_SEED_ONLY=1` run (`BENCH_SCALE_REUSE`); the seeding times are that run\'s'] : []),
     '',
   ];
   const sizes = [...new Set(results.map((r) => r.size))].sort((a, b) => a - b);
