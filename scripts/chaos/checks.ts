@@ -23,6 +23,16 @@ async function workflowView(stack: Stack, code: string): Promise<DossierView | n
   }
 }
 
+/** Which fields differ, for a same-version mismatch (issue #13: the cause is not known yet). */
+function differingFields(read: DossierView, wf: DossierView): string {
+  if (read.version !== wf.version) return '';
+  const keys = [...new Set([...Object.keys(read), ...Object.keys(wf)])] as (keyof DossierView)[];
+  const fields = keys.filter((k) => JSON.stringify(read[k]) !== JSON.stringify(wf[k]));
+  const at = read.timeline.findIndex((t, i) => JSON.stringify(t) !== JSON.stringify(wf.timeline[i]));
+  const entry = at >= 0 ? `; timeline[${at}]: read ${JSON.stringify(read.timeline[at])} ≠ workflow ${JSON.stringify(wf.timeline[at])}` : '';
+  return `, fields ${fields.join(', ') || '(key order only)'}${entry}`;
+}
+
 /** Settles the read model (it lags the workflows by a projection) before comparing, within a bound. */
 export async function verify(stack: Stack, after: string): Promise<void> {
   const problems: Record<string, string[]> = {
@@ -64,7 +74,7 @@ export async function verify(stack: Stack, after: string): Promise<void> {
     const doc = await findDossier(stack.db, code);
     if (!wf) problems['acknowledged submission: workflow, read model, one dossier.submitted']!.push(`${code}: no workflow`);
     else if (!doc) problems['acknowledged submission: workflow, read model, one dossier.submitted']!.push(`${code}: not in the read model`);
-    else problems['read model equals the workflow view']!.push(`${code}: read v${doc.version} (${doc.status}) ≠ workflow v${wf.version} (${wf.status})`);
+    else problems['read model equals the workflow view']!.push(`${code}: read v${doc.version} (${doc.status}) ≠ workflow v${wf.version} (${wf.status})${differingFields(doc.view, wf)}`);
   }
   for (const [code, wf] of views) {
     const submitted = wf.timeline.filter((t) => t.type === 'dossier.submitted').length;

@@ -2,9 +2,9 @@ import fc from 'fast-check';
 import { WorkingCalendar, formatInstant, parseInstant } from '../../domain/calendar';
 import { TERMINAL_STATUSES, type DossierState } from '../../domain/dossier';
 import type { DossierEvent, EventCommand } from '../../domain/events';
-import { decide, feesView, nextAlarmAt, register, tick } from '../../domain/lifecycle';
+import { applySystem, decide, feesView, nextAlarmAt, register, tick, toView } from '../../domain/lifecycle';
 import * as ref from '../../reference-data';
-import { settle } from '../support/effects';
+import { settle, workerOutcome } from '../support/effects';
 import { submission } from '../support/fixtures';
 
 const calendar = new WorkingCalendar(ref.calendars);
@@ -77,6 +77,52 @@ describe('the lifecycle under random event sequences', () => {
             expect(alarm!).toBeLessThanOrEqual(Math.min(...open.map((x) => parseInstant(x.dueAt))));
           }
           if (TERMINAL_STATUSES.has(s.status)) expect(s.deadlines.every((x) => x.completedAt !== null)).toBe(true);
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  // The read model keeps a projection until a higher version comes (a version-guarded replace):
+  // a view that changed at the same version would stay stale there for good (issue #13's check).
+  test('no transition changes the view without changing the version, effect outcomes (a capture answered twice) included', () => {
+    const seen = new Map<number, string>();
+    const step = (prev: DossierState, next: DossierState): DossierState => {
+      const view = JSON.stringify(toView(next));
+      if (next.version === prev.version) expect(view).toBe(JSON.stringify(toView(prev)));
+      const known = seen.get(next.version);
+      if (known !== undefined) expect(view).toBe(known);
+      seen.set(next.version, view);
+      return next;
+    };
+    const play = (s: DossierState, effects: Parameters<typeof settle>[1], ctx: Parameters<typeof settle>[2]): DossierState => {
+      const queue = [...effects];
+      while (queue.length) {
+        const e = queue.shift()!;
+        const outcome = workerOutcome(s, e);
+        if (!outcome) continue;
+        const r = applySystem(s, outcome, ctx);
+        s = step(s, r.state);
+        queue.push(...r.effects);
+        // A retried capture's answer reported again changes nothing.
+        if (outcome.type === 'system.payment_captured') s = step(s, applySystem(s, outcome, ctx).state);
+      }
+      return s;
+    };
+    fc.assert(
+      fc.property(fc.array(stepArb, { minLength: 1, maxLength: 30 }), fc.boolean(), (steps, prepaid) => {
+        seen.clear();
+        const ctx0 = { now: START, calendar };
+        const r = register({ submission: submission({ procedureCode: procedure.code, agencyId: agency.id, submittedAt: formatInstant(START), ...(prepaid ? {} : { payment: { method: 'cash' } }) }), procedure, agency, tariff: ref.tariff, settings }, ctx0);
+        let s = play(step(r.state, r.state), r.effects, ctx0);
+        let now = START;
+        for (const { event, hours } of steps) {
+          now += hours * 3600_000;
+          const ctx = { now, calendar };
+          const ticked = tick(s, ctx);
+          s = play(step(s, ticked.state), ticked.effects, ctx);
+          const d = decide(s, { event: event[1], actor: actors[event[0]]! }, ctx);
+          if (d.ok) s = play(step(s, d.state), d.effects, ctx);
         }
       }),
       { numRuns: 200 },
