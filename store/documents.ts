@@ -41,6 +41,8 @@ export interface DossierDoc extends ListKeys {
  */
 export interface StoredDossierDoc extends Omit<DossierDoc, 'view'> {
   viewJson?: string;
+  /** A fingerprint of `viewJson` (store/read-model.ts viewHashOf); absent in documents written before. */
+  viewHash?: string;
   deadlineStages?: Stage[];
   view?: DossierView;
 }

@@ -135,9 +135,10 @@ export function viewOf(doc: StoredView): DossierView {
 }
 
 /** A stored dossier as readers get it. */
-export function dossierOf<T extends StoredView>(stored: T): Omit<T, 'viewJson' | 'deadlineStages'> & { view: DossierView } {
-  const { viewJson, deadlineStages, ...rest } = stored as T & { deadlineStages?: unknown };
+export function dossierOf<T extends StoredView>(stored: T): Omit<T, 'viewJson' | 'deadlineStages' | 'viewHash'> & { view: DossierView } {
+  const { viewJson, deadlineStages, viewHash, ...rest } = stored as T & { deadlineStages?: unknown; viewHash?: unknown };
   void deadlineStages;
+  void viewHash;
   return { ...rest, view: viewOf({ viewJson, view: stored.view }) };
 }
 

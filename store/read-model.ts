@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { Db, Filter } from 'mongodb';
 import { dueDay, parseInstant } from '../domain/calendar';
 import type { DeadlineView, DossierView } from '../domain/dossier';
@@ -10,6 +11,19 @@ export type { DeadlineDoc, DossierDoc, StoredDossierDoc } from './documents';
 
 const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) : null);
 
+/** A short fingerprint of a view's stored JSON, so reconciliation can tell two views of one version apart. */
+export const viewHashOf = (view: DossierView): string => hashJson(JSON.stringify(view));
+const hashJson = (json: string): string => createHash('sha256').update(json).digest('base64url').slice(0, 16);
+
+export interface ProjectionOptions {
+  /**
+   * 'replace': a document at this same version is replaced too (`$lte`). Only for
+   * reconciliation's repair, which writes the workflow's view over a same-version
+   * view that differs; the live path keeps the strict guard.
+   */
+  sameVersion?: 'keep' | 'replace';
+}
+
 /**
  * Writes a dossier's projection. Idempotent and monotonic without
  * transactions: each document is replaced only by a newer version, so a
@@ -17,12 +31,15 @@ const date = (s: string | null): Date | null => (s ? new Date(parseInstant(s)) :
  * deadline write also records a change for the compliance counts
  * (store/compliance-counts/), which apply the same rule.
  */
-export async function writeProjection(db: Db, view: DossierView): Promise<{ written: boolean }> {
+export async function writeProjection(db: Db, view: DossierView, opts: ProjectionOptions = {}): Promise<{ written: boolean }> {
   const submittedAt = date(view.submittedAt)!;
+  const viewJson = JSON.stringify(view);
+  const replaceSame = opts.sameVersion === 'replace';
   const doc: StoredDossierDoc = {
     _id: view.code,
     version: view.version,
-    viewJson: JSON.stringify(view),
+    viewJson,
+    viewHash: hashJson(viewJson),
     deadlineStages: view.deadlines.map((d) => d.stage),
     status: view.status,
     agencyId: view.agencyId,
@@ -65,8 +82,8 @@ export async function writeProjection(db: Db, view: DossierView): Promise<{ writ
       listHour: doc.listHour,
     };
   });
-  await writeDeadlines(db, deadlines);
-  return { written: await upsertIfNewer<StoredDossierDoc>(db, COLLECTIONS.dossiers, doc) };
+  await writeDeadlines(db, deadlines, replaceSame);
+  return { written: await upsertIfNewer<StoredDossierDoc>(db, COLLECTIONS.dossiers, doc, replaceSame) };
 }
 
 /** One deadline record, and its change record for the compliance counts. */
@@ -80,9 +97,9 @@ export async function writeDeadline(db: Db, deadline: DeadlineDoc): Promise<{ wr
  * deadline (FerretDB pays per command, issue #13). Returns, per deadline,
  * whether it was written.
  */
-export async function writeDeadlines(db: Db, deadlines: DeadlineDoc[]): Promise<boolean[]> {
+export async function writeDeadlines(db: Db, deadlines: DeadlineDoc[], replaceSame = false): Promise<boolean[]> {
   if (!deadlines.length) return [];
-  const written = await upsertAllIfNewer(db, COLLECTIONS.deadlines, deadlines);
+  const written = await upsertAllIfNewer(db, COLLECTIONS.deadlines, deadlines, replaceSame);
   // Also when a write found a newer or equal version: a crash may have come between the two.
   await recordDeadlineChanges(db, deadlines);
   return written;
@@ -95,10 +112,14 @@ function indexDueAt(view: DossierView, d: DeadlineView): string | null {
   return view.supplementRequests.count === 0 ? d.dueAt : null;
 }
 
-/** The guarded replace: matches only a stored version older than this one. */
-const olderThan = <T extends { _id: string; version: number }>(doc: T) => ({ _id: doc._id, version: { $lt: doc.version } }) as Filter<T>;
+/** The guarded replace: matches only a stored version older than this one (or, for a repair, the same one). */
+const guardOf =
+  (replaceSame: boolean) =>
+  <T extends { _id: string; version: number }>(doc: T) =>
+    ({ _id: doc._id, version: replaceSame ? { $lte: doc.version } : { $lt: doc.version } }) as Filter<T>;
 
-async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, doc: T): Promise<boolean> {
+async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, doc: T, replaceSame = false): Promise<boolean> {
+  const olderThan = guardOf(replaceSame);
   try {
     const r = await db.collection<T>(collection).replaceOne(olderThan(doc), doc, { upsert: true });
     return r.modifiedCount + r.upsertedCount > 0;
@@ -119,8 +140,9 @@ async function upsertIfNewer<T extends { _id: string; version: number }>(db: Db,
  * racing first insert) gets the guarded replace without upsert, as there,
  * and the batch goes on from the next one.
  */
-async function upsertAllIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, docs: T[]): Promise<boolean[]> {
-  if (docs.length === 1) return [await upsertIfNewer(db, collection, docs[0]!)];
+async function upsertAllIfNewer<T extends { _id: string; version: number }>(db: Db, collection: string, docs: T[], replaceSame: boolean): Promise<boolean[]> {
+  if (docs.length === 1) return [await upsertIfNewer(db, collection, docs[0]!, replaceSame)];
+  const olderThan = guardOf(replaceSame);
   const written = docs.map(() => true);
   for (let from = 0; from < docs.length; ) {
     try {

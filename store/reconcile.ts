@@ -6,10 +6,13 @@
  * dossiers and rewrites them from the workflow's current view.
  *
  * Candidates, read in batches of list hours (see reconcileBatch):
- * - every dossier the read model shows as non-terminal (it may still move);
+ * - every dossier the read model shows as non-terminal (it may still move), and
+ *   terminal ones for a few hours after their last change;
  * - any dossier whose deadline docs disagree with its dossier doc: another
  *   version, or a deadline the dossier's view lists but the read model lacks;
  * - deadline docs with no dossier doc at all (a crash during the first projection).
+ * A candidate differs from its view at another version, or at the same version
+ * with another `viewHash` (issue #13); only the repair replaces such a document.
  * Rewrites go through `writeProjection` (versioned) and are read back against
  * the workflow's view as it is then, so the pass is idempotent and safe next to
  * live projections.
@@ -20,7 +23,8 @@ import { COLLECTIONS } from './db';
 import { hoursOfDay, listedDayRecords } from './dossier-list';
 import { addCounts, EMPTY_COUNTS, type ReconcileCounts } from '../workflows/contracts';
 import type { DeadlineDoc, DossierDoc } from './documents';
-import { writeProjection } from './read-model';
+import { viewHashOf, writeProjection } from './read-model';
+import { requestCountsVerification } from './compliance-counts';
 
 export type { ReconcileCounts } from '../workflows/contracts';
 
@@ -39,6 +43,10 @@ export interface DossierHead {
   _id: string;
   version: number;
   status: DossierStatus;
+  /** When the stored view last changed (workflow time). */
+  updatedAt?: Date;
+  /** A fingerprint of the stored view; absent in documents written before (compared by version only). */
+  viewHash?: string;
   /** The view's deadline stages (StoredDossierDoc); in documents written before, the view itself. */
   deadlineStages?: Stage[];
   view?: { deadlines: { stage: Stage }[] };
@@ -58,8 +66,10 @@ export function inconsistent(dossier: DossierHead, deadlines: DeadlineHead[]): b
 }
 
 /** The read model of one dossier is not exactly `view`. */
-export function differsFromView(view: DossierView, dossier: Pick<DossierHead, 'version'> | undefined, deadlines: DeadlineHead[]): boolean {
+export function differsFromView(view: DossierView, dossier: Pick<DossierHead, 'version' | 'viewHash'> | undefined, deadlines: DeadlineHead[]): boolean {
   if (!dossier || dossier.version !== view.version) return true;
+  // The same version with other content (issue #13: a live run and the replay that answers queries disagreeing).
+  if (dossier.viewHash !== undefined && dossier.viewHash !== viewHashOf(view)) return true;
   const byStage = new Map(deadlines.map((d) => [d.stage, d.version]));
   return view.deadlines.some((d) => byStage.get(d.stage) !== view.version);
 }
@@ -76,7 +86,7 @@ export interface BatchOptions {
 
 /** The cursor of the hour walk: `hour:<listHour>|<code>` of the last dossier done. */
 const HOUR_CURSOR = 'hour:';
-const HEAD_PROJECTION = { _id: 1, version: 1, status: 1, deadlineStages: 1, 'view.deadlines': 1 } as const;
+const HEAD_PROJECTION = { _id: 1, version: 1, viewHash: 1, status: 1, updatedAt: 1, deadlineStages: 1, 'view.deadlines': 1 } as const;
 const DEADLINE_PROJECTION = { _id: 0, dossierCode: 1, stage: 1, version: 1 } as const;
 /** Deadline reads by dossier in flight at once (one indexed equality each). */
 const DEADLINE_READS = 8;
@@ -241,8 +251,12 @@ async function examine(
 ): Promise<ReconcileCounts> {
   const heads = new Map(dossiers.map((d) => [d._id, d]));
   const candidates: string[] = [];
+  // A dossier that ended recently is checked a few passes more: a worker kill near its end can leave
+  // a same-version view that differs (issue #13), and after that nothing would look at it again.
+  const recentSince = Date.now() - RECHECK_ENDED_MS;
   for (const d of dossiers) {
-    if (!TERMINAL_STATUSES.has(d.status) || inconsistent(d, deadlinesOf.get(d._id) ?? [])) candidates.push(d._id);
+    const recentlyEnded = d.updatedAt !== undefined && d.updatedAt.getTime() >= recentSince;
+    if (!TERMINAL_STATUSES.has(d.status) || recentlyEnded || inconsistent(d, deadlinesOf.get(d._id) ?? [])) candidates.push(d._id);
   }
   candidates.push(...orphans);
 
@@ -252,8 +266,15 @@ async function examine(
       const view = await source.view(code);
       if (view === null) counts.notFound++;
       else if (differsFromView(view, heads.get(code), deadlinesOf.get(code) ?? [])) {
-        if (await repair(db, source, code, view)) counts.repaired++;
-        else {
+        if (await repair(db, source, code, view)) {
+          counts.repaired++;
+          // Same version, other content: the deadline docs were rewritten at that version, but their change
+          // records (keyed by version) were not, so the counts are checked against the records.
+          const head = heads.get(code);
+          if (head?.version === view.version && head.viewHash !== undefined && head.viewHash !== viewHashOf(view)) {
+            await requestCountsVerification(db, `reconcile: ${code} rewritten at v${view.version}`);
+          }
+        } else {
           counts.failed++;
           opts.onError?.(code, new Error('the read model kept moving away from the view'));
         }
@@ -267,6 +288,9 @@ async function examine(
   }
   return counts;
 }
+
+/** How long after its last change a terminal dossier is still a candidate (passes run hourly). */
+const RECHECK_ENDED_MS = 3 * 3600_000;
 
 /** Writes that did not stick while the workflow's view stood still: then the pass reports a failure. */
 const REPAIR_ATTEMPTS = 5;
@@ -287,7 +311,9 @@ async function repair(db: Db, source: ViewSource, code: string, view: DossierVie
   let current = view;
   let stuck = 0;
   for (let write = 1; write <= REPAIR_WRITES; write++) {
-    await writeProjection(db, current);
+    // A same-version document is replaced too: the workflow's view is the truth, and one that
+    // differs at the same version would never be replaced by the live path's strict guard.
+    await writeProjection(db, current, { sameVersion: 'replace' });
     const written = await readModelOf(db, code);
     const fresh = (await source.view(code)) ?? current;
     if (!differsFromView(fresh, written.dossier ?? undefined, written.deadlines)) return true;
@@ -297,13 +323,13 @@ async function repair(db: Db, source: ViewSource, code: string, view: DossierVie
   return false;
 }
 
-async function readModelOf(db: Db, code: string): Promise<{ dossier: Pick<DossierHead, 'version'> | null; deadlines: DeadlineHead[] }> {
-  const dossier = await db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code }, { projection: { _id: 0, version: 1 } });
+async function readModelOf(db: Db, code: string): Promise<{ dossier: Pick<DossierHead, 'version' | 'viewHash'> | null; deadlines: DeadlineHead[] }> {
+  const dossier = await db.collection<DossierDoc>(COLLECTIONS.dossiers).findOne({ _id: code }, { projection: { _id: 0, version: 1, viewHash: 1 } });
   const deadlines = (await db
     .collection<DeadlineDoc>(COLLECTIONS.deadlines)
     .find({ dossierCode: code }, { projection: { _id: 0, dossierCode: 1, stage: 1, version: 1 } })
     .toArray()) as unknown as DeadlineHead[];
-  return { dossier: dossier as Pick<DossierHead, 'version'> | null, deadlines };
+  return { dossier: dossier as Pick<DossierHead, 'version' | 'viewHash'> | null, deadlines };
 }
 
 /** A whole pass, batch after batch (the workflow does the same through activities). */

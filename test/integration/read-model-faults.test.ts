@@ -13,7 +13,7 @@
  */
 import fc from 'fast-check';
 import type { Db, MongoClient } from 'mongodb';
-import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../domain/calendar';
+import { addCalendarDays, dayOfWeek, formatInstant, localDate, parseInstant } from '../../domain/calendar';
 import type { DossierView } from '../../domain/dossier';
 import type { EventCommand } from '../../domain/events';
 import { complianceSummary, countedRecords, scanSummary, type Summary, type SummaryQuery } from '../../store/compliance';
@@ -241,6 +241,31 @@ describe('views from the pure lifecycle', () => {
     await db.collection<DeadlineDoc>(COLLECTIONS.deadlines).deleteOne({ _id: `${f1.code}:processing` });
     expect(await reconcileAll(db, sourceOf(finals))).toMatchObject({ repaired: 1, failed: 0 });
     await expectReadModelIs(db, finals);
+  });
+
+  test('a same-version view that differs (issue #13) is repaired by one batch, deadlines too; same content and hashless documents are left', async () => {
+    const db = await fresh('same-version');
+    const shift = (s: string | null) => (s === null ? null : formatInstant(parseInstant(s) - 60_000));
+    // F1 ended just now (a terminal dossier is a candidate for a few hours after its end); F2 is open.
+    const now = formatInstant(Math.floor(Date.now() / 1000) * 1000);
+    const truth = finals.map((v) => (v.code === f1.code ? { ...v, updatedAt: now } : v));
+    const t1 = truth.find((v) => v.code === f1.code)!;
+    // What the run that wrote the projection saw: the same versions, a minute earlier.
+    const stale = (v: DossierView): DossierView => ({ ...v, updatedAt: shift(v.updatedAt)!, deadlines: v.deadlines.map((d) => ({ ...d, completedAt: shift(d.completedAt) })) });
+    expect(t1.deadlines.some((d) => d.completedAt !== null)).toBe(true);
+    for (const v of truth) await writeProjection(db, v.code === f1.code || v.code === f2.code ? stale(v) : v);
+    // F4 from before the hash: other content at its version, compared by version only, as before.
+    const staleF4 = { ...f4.view, updatedAt: shift(f4.view.updatedAt)! };
+    await db.collection(COLLECTIONS.dossiers).updateOne({ _id: f4.code as never }, { $set: { viewJson: JSON.stringify(staleF4) }, $unset: { viewHash: '' } });
+    // The live path's guard keeps a same-version document.
+    expect(await writeProjection(db, t1)).toEqual({ written: false });
+    const unchanged = await db.collection(COLLECTIONS.dossiers).findOne({ _id: f5.code as never });
+
+    expect(await reconcileBatch(db, sourceOf(truth), { after: null, batchSize: 100 })).toEqual({ checked: 6, candidates: 5, repaired: 2, orphans: 0, notFound: 0, failed: 0, next: null });
+    await expectReadModelIs(db, truth.map((v) => (v.code === f4.code ? staleF4 : v)));
+    expect(await db.collection(COLLECTIONS.dossiers).findOne({ _id: f5.code as never })).toEqual(unchanged);
+    expect((await db.collection(COLLECTIONS.dossiers).findOne({ _id: f4.code as never }))?.viewHash).toBeUndefined();
+    expect(await reconcileAll(db, sourceOf(truth))).toMatchObject({ candidates: 5, repaired: 0, failed: 0 });
   });
 
   test('writes out of order, in any order, end at the final views', async () => {
