@@ -122,11 +122,16 @@ export function problemHandler(log: { error: (obj: object, msg: string) => void 
   };
 }
 
+/** A socket's own failure; the MongoDB driver can let one through unwrapped when the server dies mid-write. */
+const SOCKET_ERROR_CODES = new Set(['EPIPE', 'ECONNRESET', 'ECONNREFUSED', 'ETIMEDOUT', 'ERR_SOCKET_CLOSED']);
+
 /** Connection failures of Temporal (gRPC UNAVAILABLE / DEADLINE_EXCEEDED) or MongoDB. */
 export function isUnavailable(err: unknown): boolean {
-  const e = err as { name?: string; code?: number; cause?: unknown; message?: string };
+  const e = err as { name?: string; code?: number | string; cause?: unknown; message?: string };
   if (!e) return false;
   if (e.name === 'ServiceError' || e.code === 14 || e.code === 4) return true;
+  // Chaos run 2026-12-02: a FerretDB kill -9 surfaced as Node's "This socket has been ended by the other party" (EPIPE), a 500.
+  if (typeof e.code === 'string' && SOCKET_ERROR_CODES.has(e.code)) return true;
   // DeadlineExceeded: the request's own deadline (api/deadline.ts) ended the call.
   if (e.name === 'DeadlineExceeded' || e.name === 'WorkflowUpdateRPCTimeoutOrCancelledError') return true;
   if (typeof e.name === 'string' && /^Mongo(ServerSelection|Network|NotConnected|Topology|OperationTimeout|WaitQueueTimeout)/.test(e.name)) return true;
