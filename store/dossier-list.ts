@@ -136,9 +136,8 @@ export function viewOf(doc: StoredView): DossierView {
 
 /** A stored dossier as readers get it. */
 export function dossierOf<T extends StoredView>(stored: T): Omit<T, 'viewJson' | 'deadlineStages' | 'viewHash'> & { view: DossierView } {
-  const { viewJson, deadlineStages, viewHash, ...rest } = stored as T & { deadlineStages?: unknown; viewHash?: unknown };
-  void deadlineStages;
-  void viewHash;
+  // The stored-only fields are left out of what readers get.
+  const { viewJson, deadlineStages: _stages, viewHash: _hash, ...rest } = stored as T & { deadlineStages?: unknown; viewHash?: unknown };
   return { ...rest, view: viewOf({ viewJson, view: stored.view }) };
 }
 
