@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { pinoHttp } from 'pino-http';
 import { randomUUID } from 'node:crypto';
 import { DossierClient } from '../clients/dossiers';
+import type { PoolWatch } from '../store/pool-watch';
 import { ReferenceData } from '../store/reference-data';
 import type { DossierWorkflowInput } from '../workflows/messages';
 import { authenticate } from './auth';
@@ -36,6 +37,8 @@ export interface AppDeps {
   trackRateLimitPerMinute?: number;
   /** Shared with the Temporal client's interceptor (api/main.ts); a fresh registry when absent. */
   metrics?: ApiMetrics;
+  /** The read model's pool as its driver reports it, shown by /readyz when MongoDB does not answer. */
+  mongoPool?: PoolWatch;
 }
 
 /** The HTTP API as a factory of its dependencies, so tests hand it real local servers. */
@@ -81,7 +84,7 @@ export function createApp(appDeps: AppDeps): express.Express {
   app.get('/healthz', (_req, res) => {
     res.json({ status: 'ok' });
   });
-  app.get('/readyz', async (_req, res) => {
+  app.get('/readyz', async (req, res) => {
     const [temporal, mongo] = await Promise.all([
       deps.temporal.connection.workflowService.getSystemInfo({}).then(
         () => 'ok',
@@ -89,12 +92,17 @@ export function createApp(appDeps: AppDeps): express.Express {
       ),
       deps.db.command({ ping: 1 }).then(
         () => 'ok',
-        () => 'unreachable',
+        (err: Error) => {
+          // Why the ping failed and the pool's state tell an outage from a client that stopped serving.
+          req.log.warn({ err, mongodbPool: deps.mongoPool?.snapshot() }, 'readyz: mongodb ping failed');
+          return 'unreachable';
+        },
       ),
     ]);
     const ready = temporal === 'ok' && mongo === 'ok';
     if (!ready) res.setHeader('retry-after', String(RETRY_AFTER_SECONDS));
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', temporal, mongodb: mongo });
+    const pool = mongo === 'ok' ? undefined : deps.mongoPool?.snapshot();
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', temporal, mongodb: mongo, ...(pool ? { mongodbPool: pool } : {}) });
   });
 
   // Writes are JSON only, and small.

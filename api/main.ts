@@ -2,7 +2,8 @@
 import { Client, Connection } from '@temporalio/client';
 import pino from 'pino';
 import { ConfigError, loadConfig } from '../config/config';
-import { connectMongo, mongoBounds } from '../store/db';
+import { boundedMongoClient, mongoBounds } from '../store/db';
+import { PoolWatch } from '../store/pool-watch';
 import { stopWithSupervisor } from '../workers/supervisor-watch';
 import { temporalConnectionOptions } from '../workers/temporal-connection';
 import { createApp } from './app';
@@ -12,9 +13,13 @@ async function main(): Promise<void> {
   stopWithSupervisor('api');
   const config = loadConfig();
   const log = pino({ level: config.LOG_LEVEL, base: { service: 'api' } });
-  const { client: mongo, db } = await connectMongo(config.MONGODB_URI, config.MONGODB_DB, mongoBounds(config)).catch((err: Error) => {
+  const mongo = boundedMongoClient(config.MONGODB_URI, mongoBounds(config));
+  // Watched from before the first connection, so its counts are whole.
+  const mongoPool = new PoolWatch(mongo, (what, snapshot) => log.warn({ mongodbPool: snapshot }, `mongodb: ${what}`));
+  await mongo.connect().catch((err: Error) => {
     throw new StartupError(`api: cannot reach MongoDB at ${config.MONGODB_URI}: ${err.message}`);
   });
+  const db = mongo.db(config.MONGODB_DB);
   const connection = await Connection.connect(temporalConnectionOptions(config)).catch((err: Error) => {
     throw new StartupError(`api: cannot reach Temporal at ${config.TEMPORAL_ADDRESS}: ${err.message}`);
   });
@@ -31,6 +36,7 @@ async function main(): Promise<void> {
     deadlines: { readMs: config.API_READ_DEADLINE_MS, writeMs: config.API_WRITE_DEADLINE_MS },
     registrationTimeoutMs: config.API_REGISTRATION_WAIT_MS,
     metrics,
+    mongoPool,
   });
   const server = app.listen(config.PORT, config.HOST, () => log.info(`api: listening on http://${config.HOST}:${config.PORT}`));
   server.on('error', (err) => {

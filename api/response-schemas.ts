@@ -320,7 +320,15 @@ export const courierListResponse = listOf(courierResponse, 'CourierList');
 
 export const healthResponse = named(z.object({ status: z.literal('ok') }), 'Health');
 export const readinessResponse = named(
-  z.object({ status: z.enum(['ready', 'not ready']), temporal: z.enum(['ok', 'unreachable']), mongodb: z.enum(['ok', 'unreachable']) }),
+  z.object({
+    status: z.enum(['ready', 'not ready']),
+    temporal: z.enum(['ok', 'unreachable']),
+    mongodb: z.enum(['ok', 'unreachable']),
+    mongodbPool: z
+      .record(z.string(), z.unknown())
+      .optional()
+      .describe('When MongoDB did not answer: the driver\'s view of the server and its pool (server type, connections checked out, pool cleared/ready counts, checkout failures, the last heartbeat)'),
+  }),
   'Readiness',
 );
 

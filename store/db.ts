@@ -1,4 +1,5 @@
 import { MongoBulkWriteError, MongoClient, MongoServerError, type Db } from 'mongodb';
+import { installDriverFix } from './driver-fix';
 
 /** Collection names, in one place. */
 export const COLLECTIONS = {
@@ -48,9 +49,11 @@ export function mongoBounds(config: {
 /**
  * A client whose pool is bounded: the read model (FerretDB on SQLite, one
  * writer) only slows down with more connections, and a connection count that
- * grows with load is how the sustained-load stall began.
+ * grows with load is how the sustained-load stall began. With the driver
+ * fix of store/driver-fix.ts (its monitor could stop for good after a server kill).
  */
 export function boundedMongoClient(uri: string, bounds: MongoBounds = DEFAULT_MONGO_BOUNDS): MongoClient {
+  installDriverFix();
   return new MongoClient(uri, {
     maxPoolSize: bounds.maxPoolSize,
     waitQueueTimeoutMS: bounds.waitQueueTimeoutMS,
