@@ -32,7 +32,14 @@
  *   --poll=1             seconds between a client's reads while it waits for the dossier to move on
  *   --drain=60           seconds a phase's journeys may run on after its arrivals, then abandoned (counted)
  *   --label=short        names the report section; --out=docs/BENCHMARKS.md (--out= for none)
+ *   --platform-rates=10,20   phases of the platform's floor after the pairs (first setting only):
+ *                        a workflow with the journey's 5 updates and nothing else (0 or empty: none)
+ *   --platform-seconds=30   arrival window of those phases (BENCH_LIFECYCLE_PLATFORM_SECONDS)
  *   --full               rates 2,5,50 × 30 s, steady 20/s for 10 min, 250 cached (about 25 min)
+ *
+ * Each phase also reads the CPU seconds of every process of the stack from
+ * /proc (bench/lifecycle/cpu.ts) at its start and once its journeys are done
+ * or abandoned, and reports them per completed journey.
  */
 import fs from 'node:fs';
 import os from 'node:os';
@@ -48,8 +55,9 @@ import { startPaymentSandbox } from '../sandbox/payment-gateway';
 import { REPO_ROOT, freePort, spawnManaged, startFerretDB, startTemporalDevServer, toolPaths, waitUntil, type ManagedProcess } from '../scripts/servers';
 import { ensureIndexes } from '../store/db';
 import { ReferenceData } from '../store/reference-data';
+import { cpuBetween, readCpu, type CpuReading } from './lifecycle/cpu';
 import { backlogTrend, bytesPer, fmtMs, fmtRatio, ratio, summarize, throughput, type Sample, type Summary } from './lifecycle/stats';
-import { HAPPY_PATH_SHAPE, baselineLifecycle, baselineProgressQuery, baselineRegisteredUpdate, baselineStepUpdate, timerProbe } from './lifecycle/workflows';
+import { HAPPY_PATH_SHAPE, baselineLifecycle, baselineProgressQuery, baselineRegisteredUpdate, baselineStepUpdate, platformLifecycle, platformStepUpdate, timerProbe } from './lifecycle/workflows';
 
 // ------------------------------------------------------------------ options
 
@@ -66,6 +74,8 @@ const STEADY_RATE = Number(option('steady-rate', 'BENCH_LIFECYCLE_STEADY_RATE', 
 const STEADY_MINUTES = Number(option('steady-minutes', 'BENCH_LIFECYCLE_STEADY_MINUTES', FULL ? '10' : '0'));
 const CACHED = Number(option('cached', 'BENCH_LIFECYCLE_CACHED', FULL ? '250' : '100'));
 const MAX_IN_FLIGHT = Number(option('max-in-flight', 'BENCH_LIFECYCLE_MAX_IN_FLIGHT', '400'));
+const PLATFORM_RATES = numbers(option('platform-rates', 'BENCH_LIFECYCLE_PLATFORM_RATES', ''));
+const PLATFORM_SECONDS = Number(option('platform-seconds', 'BENCH_LIFECYCLE_PLATFORM_SECONDS', String(SECONDS)));
 const LABEL = option('label', 'BENCH_LIFECYCLE_LABEL', FULL ? 'full' : 'short');
 const OUT = option('out', 'BENCH_LIFECYCLE_OUT', path.join('docs', 'BENCHMARKS.md'));
 const SETTINGS = option('settings', 'BENCH_LIFECYCLE_SETTINGS', 'defaults')
@@ -94,7 +104,7 @@ const log = (m: string) => console.log(`bench:lifecycle ${new Date().toISOString
 // ------------------------------------------------------------------ a phase
 
 interface Phase {
-  kind: 'dossier' | 'baseline';
+  kind: 'dossier' | 'baseline' | 'platform';
   rate: number;
   seconds: number;
   started: number;
@@ -116,7 +126,13 @@ interface Phase {
   activityRun: number[];
   /** Workflow tasks that ran local activities (held open until they were done): started → completed. */
   localRun: number[];
+  /** CPU seconds per process from the phase's start until its journeys were done or abandoned, and that time. */
+  cpu: CpuReading | null;
+  cpuSeconds: number;
 }
+
+/** The processes whose CPU a phase reads, by name (set once the stack runs). */
+let cpuPids: () => Record<string, number> = () => ({});
 
 class Abandoned extends Error {}
 
@@ -239,6 +255,29 @@ function baselineDriver(temporal: Client, taskQueue: string, prefix: string): Dr
   };
 }
 
+// ---------------------------------------------------------------- platform
+
+/** The platform's floor: start, the registration update, then 4 step updates back to back; no activity, no wait. */
+function platformDriver(temporal: Client, taskQueue: string, prefix: string): Driver {
+  const steps = HAPPY_PATH_SHAPE.length - 1;
+  return {
+    kind: 'platform',
+    taskQueue,
+    async journey(p, i, stopped) {
+      const h = await timed(p.submissions, async () => {
+        const handle = await temporal.workflow.start(platformLifecycle, { taskQueue, workflowId: `${prefix}-${i}`, args: [steps] });
+        await handle.executeUpdate(baselineRegisteredUpdate);
+        return handle;
+      });
+      for (let step = 1; step <= steps; step++) {
+        if (stopped()) throw new Abandoned();
+        await timed(p.events, () => h.executeUpdate(platformStepUpdate, { args: [step] }));
+      }
+      return h.workflowId;
+    },
+  };
+}
+
 // -------------------------------------------------------------- run a phase
 
 async function backlogOf(connection: Connection, taskQueue: string): Promise<number | null> {
@@ -254,7 +293,8 @@ async function backlogOf(connection: Connection, taskQueue: string): Promise<num
 }
 
 async function runPhase(driver: Driver, temporal: Client, connection: Connection, rate: number, seconds: number): Promise<Phase> {
-  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [], localRun: [] };
+  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [], localRun: [], cpu: null, cpuSeconds: 0 };
+  const cpuAtStart = readCpu(cpuPids());
   const end = p.started + seconds * 1000;
   const probes = await Promise.all(
     Array.from({ length: PROBES }, (_, k) =>
@@ -303,6 +343,8 @@ async function runPhase(driver: Driver, temporal: Client, connection: Connection
   clearInterval(sampler);
   stopAt = Date.now() + DRAIN_MS;
   await Promise.all(running);
+  p.cpu = cpuBetween(cpuAtStart, readCpu(cpuPids()));
+  p.cpuSeconds = (Date.now() - p.started) / 1000;
   for (const h of probes) p.timerLags.push(...(await Promise.race([h.result(), sleep(30_000).then(() => [] as number[])])));
   await activityTimes(temporal, p);
   log(`  ${driver.kind} @ ${rate}/s: ${summarizePhase(p)}`);
@@ -370,7 +412,9 @@ function summarizePhase(p: Phase): string {
   const s = summarize(p.submissions);
   const e = summarize(p.events);
   const t = summarize(p.timerLags);
-  return `${phaseThroughput(p).toFixed(2)}/s done, submission p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)} ms, event p50 ${fmtMs(e.p50)} p99 ${fmtMs(e.p99)} ms, timer lag p50 ${fmtMs(t.p50)} p99 ${fmtMs(t.p99)} ms, ${p.completedAt.length}/${p.arrivals} done, ${p.dropped} dropped, ${p.abandoned} abandoned`;
+  const n = p.completedAt.length;
+  const cpu = p.cpu && n ? `; CPU ms/journey ${CPU_COLUMNS.map(([k, h]) => `${h.split(' ')[0]} ${fmtMs(((p.cpu![k] ?? Number.NaN) * 1000) / n)}`).join(', ')}` : '';
+  return `${phaseThroughput(p).toFixed(2)}/s done, submission p50 ${fmtMs(s.p50)} p99 ${fmtMs(s.p99)} ms, event p50 ${fmtMs(e.p50)} p99 ${fmtMs(e.p99)} ms, timer lag p50 ${fmtMs(t.p50)} p99 ${fmtMs(t.p99)} ms, ${p.completedAt.length}/${p.arrivals} done, ${p.dropped} dropped, ${p.abandoned} abandoned${cpu}`;
 }
 
 // ---------------------------------------------------------------- processes
@@ -391,6 +435,7 @@ interface Servers {
 
 interface SettingStack {
   api: string;
+  apiPid: number;
   dossierWorker: ManagedProcess;
   baselineWorker: ManagedProcess;
   dossierQueue: string;
@@ -429,6 +474,7 @@ async function startSetting(s: Servers, setting: { name: string; env: Record<str
   await waitUntil(api, 'the API', async () => (await fetch(`${base}/readyz`)).status === 200, 120_000);
   return {
     api: base,
+    apiPid: api.pid,
     dossierWorker,
     baselineWorker,
     dossierQueue,
@@ -550,6 +596,7 @@ interface SettingResult {
   env: Record<string, string>;
   pairs: { dossier: Phase; baseline: Phase }[];
   steady: Phase | null;
+  platform: Phase[];
   memory: Memory | null;
   shape: { dossier: Record<string, number>; baseline: Record<string, number> } | null;
 }
@@ -561,6 +608,36 @@ function trendCell(p: Phase, samples: Sample[]): string {
   const t = backlogTrend(settledSamples(p, samples), Math.max(5, p.rate * 2));
   if (!Number.isFinite(t.first)) return '–';
   return `${t.first.toFixed(0)} → ${t.last.toFixed(0)}${t.growing ? ' **growing**' : ''}`;
+}
+
+const CPU_COLUMNS: [string, string][] = [
+  ['temporal', 'Temporal server'],
+  ['ferretdb', 'FerretDB'],
+  ['api', 'API'],
+  ['dossierWorker', 'dossier worker'],
+  ['baselineWorker', 'baseline worker'],
+  ['bench', 'bench (clients, gateway)'],
+];
+
+/** CPU ms per completed journey of each process, per phase; cores used by ours and by the rest of the machine. */
+function cpuTable(phases: Phase[], steady: Phase | null): string[] {
+  const rows = phases
+    .filter((x) => x.cpu)
+    .map((x) => {
+      const c = x.cpu!;
+      const n = x.completedAt.length;
+      const per = (s: number | undefined) => (n > 0 && s != null && Number.isFinite(s) ? (s * 1000) / n : Number.NaN);
+      const ours = CPU_COLUMNS.reduce((a, [k]) => a + (c[k] ?? 0), 0);
+      const cores = (s: number) => (x.cpuSeconds > 0 && Number.isFinite(s) ? (s / x.cpuSeconds).toFixed(2) : '–');
+      return `| ${x.kind}${x === steady ? ' (steady)' : ''} | ${x.rate} | ${n} | ${CPU_COLUMNS.map(([k]) => fmtMs(per(c[k]))).join(' | ')} | **${fmtMs(per(ours))}** | ${cores(ours)} / ${cores((c.machine ?? Number.NaN) - ours)} |`;
+    });
+  return [
+    'CPU per completed journey, ms (each process\'s utime + stime from /proc over the phase, from its first arrival until its journeys were done or abandoned, ÷ the journeys completed; cores: our processes\' CPU seconds ÷ the phase\'s wall time, then the rest of the machine\'s, other sessions\' work):',
+    '',
+    `| phase | rate /s | done | ${CPU_COLUMNS.map(([, h]) => h).join(' | ')} | ours | cores: ours / others |`,
+    `|---|--:|--:|${CPU_COLUMNS.map(() => '--:|').join('')}--:|--:|`,
+    ...rows,
+  ];
 }
 
 function versions(): string {
@@ -614,6 +691,21 @@ function report(results: SettingResult[], started: Date, loadBefore: number[]): 
         '',
       );
     }
+    if (r.platform.length) {
+      lines.push(
+        `The platform's floor (\`platformLifecycle\`: the journey's 5 updates, no activity, timer or search attribute; start + registration update, then 4 updates back to back, on the baseline worker), ${PLATFORM_SECONDS} s of arrivals per rate:`,
+        '',
+        '| rate /s | done /s | start + first update p50 / p99 ms | update p50 / p99 ms | in flight (first → last third) | task-queue backlog | done / arrived (dropped, abandoned) | errors |',
+        '|--:|--:|--:|--:|--:|--:|--:|---|',
+        ...r.platform.map((x) => {
+          const [a, u] = [summarize(x.submissions), summarize(x.events)];
+          return `| ${x.rate} | ${phaseThroughput(x).toFixed(2)} | ${fmtMs(a.p50)} / ${fmtMs(a.p99)} | ${fmtMs(u.p50)} / ${fmtMs(u.p99)} | ${trendCell(x, x.inFlight)} | ${trendCell(x, x.backlog)} | ${x.completedAt.length} / ${x.arrivals} (${x.dropped}, ${x.abandoned}) | ${errs(x)} |`;
+        }),
+        '',
+      );
+    }
+    const phases = [...r.pairs.flatMap((x) => [x.dossier, x.baseline]), ...r.platform, ...(r.steady ? [r.steady] : [])];
+    if (phases.some((x) => x.cpu)) lines.push(...cpuTable(phases, r.steady), '');
     if (r.memory) {
       const m = r.memory;
       const one = (x: Memory['dossier']) => `${mib(x.bytes)} per cached workflow (cache ${x.cached[0]} → ${x.cached[1]}, RSS ${(x.rss / 2 ** 20).toFixed(0)} MiB after)`;
@@ -662,8 +754,10 @@ async function main(): Promise<void> {
     for (const setting of SETTINGS) {
       log(`setting ${setting.name}: starting the API and the workers`);
       stack = await startSetting(servers, setting);
+      const running = stack;
+      cpuPids = () => ({ temporal: temporalServer.pid, ferretdb: ferret.pid, api: running.apiPid, dossierWorker: running.dossierWorker.pid, baselineWorker: running.baselineWorker.pid });
       const tag = `${setting.name}-${started.getTime().toString(36)}`;
-      const result: SettingResult = { name: setting.name, env: setting.env, pairs: [], steady: null, memory: null, shape: null };
+      const result: SettingResult = { name: setting.name, env: setting.env, pairs: [], steady: null, platform: [], memory: null, shape: null };
       results.push(result);
       // Warm-up (bundles loaded, connections open), not reported.
       await runPhase(apiDriver(stack.api, stack.dossierQueue, `LW-${tag}`), temporal, connection, 1, 10);
@@ -683,6 +777,12 @@ async function main(): Promise<void> {
         const baseline = await runPhase(baselineDriver(temporal, stack.baselineQueue, `b${rate}-${tag}`), temporal, connection, rate, SECONDS);
         result.pairs.push({ dossier, baseline });
         writeReport(report(results, started, loadBefore));
+      }
+      if (first) {
+        for (const rate of PLATFORM_RATES) {
+          result.platform.push(await runPhase(platformDriver(temporal, stack.baselineQueue, `p${rate}-${tag}`), temporal, connection, rate, PLATFORM_SECONDS));
+          writeReport(report(results, started, loadBefore));
+        }
       }
       if (first && STEADY_MINUTES > 0) {
         log(`  steady ${STEADY_RATE}/s for ${STEADY_MINUTES} min`);

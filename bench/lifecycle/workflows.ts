@@ -11,6 +11,11 @@
  * dossier's rules, search attributes or payloads: what is left is what
  * Temporal and the read model cost for that shape.
  *
+ * `platformLifecycle` is the platform's floor for that journey: the same 5
+ * updates (a registration answer and 4 steps) and nothing else, no activity,
+ * timer or search attribute. What one embedded stack sustains with it bounds
+ * what any workflow of this shape can sustain there.
+ *
  * `timerProbe` measures timer lag: it sleeps `periodMs` again and again and
  * records how late it resumed each time (the workflow's clock is the start
  * of the task that resumed it), so the lag includes the server firing the
@@ -104,6 +109,24 @@ export async function baselineLifecycle(phases: BaselinePhase[]): Promise<number
   }
   await condition(() => entered === last && inFlight === 0 && allHandlersFinished());
   return writes;
+}
+
+export const platformStepUpdate = defineUpdate<number, [number]>('platformStep');
+
+export async function platformLifecycle(steps: number): Promise<number> {
+  let done = 0;
+  setHandler(baselineRegisteredUpdate, () => done);
+  setHandler(
+    platformStepUpdate,
+    (step: number) => (done = step),
+    {
+      validator: (step: number) => {
+        if (step !== done + 1 || step > steps) throw ApplicationFailure.nonRetryable(`step ${step} does not follow ${done}`);
+      },
+    },
+  );
+  await condition(() => done === steps && allHandlersFinished());
+  return done;
 }
 
 export async function timerProbe(input: { periodMs: number; until: number }): Promise<number[]> {

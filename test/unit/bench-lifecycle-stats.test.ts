@@ -1,4 +1,5 @@
 import { backlogTrend, bytesPer, percentile, ratio, summarize, throughput } from '../../bench/lifecycle/stats';
+import { parseMachineBusy, parseProcStat, treeTicks } from '../../bench/lifecycle/cpu';
 
 describe('bench:lifecycle statistics', () => {
   it('takes nearest-rank percentiles', () => {
@@ -36,5 +37,28 @@ describe('bench:lifecycle statistics', () => {
   it('divides memory by what was added', () => {
     expect(bytesPer(1000, 3000, 4)).toBe(500);
     expect(bytesPer(1000, 3000, 0)).toBeNull();
+  });
+});
+
+describe('bench:lifecycle CPU readings', () => {
+  it('reads utime + stime + cutime + cstime of a stat line whose command holds spaces and parentheses', () => {
+    const line = '4242 (node (api) x) S 100 4242 4242 0 -1 4194560 1 0 0 0 250 50 7 3 20 0 11 0 1 2 3';
+    expect(parseProcStat(line)).toEqual({ pid: 4242, ppid: 100, ticks: 310 });
+    expect(parseProcStat('garbage')).toBeNull();
+  });
+
+  it('sums a process and its live descendants, not its siblings', () => {
+    const stats = [
+      { pid: 1, ppid: 0, ticks: 1000 },
+      { pid: 10, ppid: 1, ticks: 5 },
+      { pid: 11, ppid: 10, ticks: 7 },
+      { pid: 12, ppid: 1, ticks: 100 },
+    ];
+    expect(treeTicks(stats, 10)).toBe(12);
+    expect(treeTicks(stats, 99)).toBe(0);
+  });
+
+  it('counts the machine busy without idle and iowait', () => {
+    expect(parseMachineBusy('cpu  100 5 20 1000 40 1 2 3 0 0\ncpu0 1 1 1 1 1 1 1 1 0 0')).toBe(131);
   });
 });
