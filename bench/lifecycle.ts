@@ -129,6 +129,8 @@ interface Phase {
   /** CPU seconds per process from the phase's start until its journeys were done or abandoned, and that time. */
   cpu: CpuReading | null;
   cpuSeconds: number;
+  /** From the same sample of histories: histories read, and their workflow tasks, timed-out ones (a sticky queue's schedule-to-start: the task then runs from history) and events. */
+  sampled: { histories: number; tasks: number; timedOut: number; events: number };
 }
 
 /** The processes whose CPU a phase reads, by name (set once the stack runs). */
@@ -293,7 +295,7 @@ async function backlogOf(connection: Connection, taskQueue: string): Promise<num
 }
 
 async function runPhase(driver: Driver, temporal: Client, connection: Connection, rate: number, seconds: number): Promise<Phase> {
-  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [], localRun: [], cpu: null, cpuSeconds: 0 };
+  const p: Phase = { kind: driver.kind, rate, seconds, started: Date.now(), arrivals: 0, dropped: 0, submissions: [], events: [], journeys: [], completedAt: [], abandoned: 0, errors: new Map(), inFlight: [], backlog: [], timerLags: [], ids: [], activityWait: [], activityRun: [], localRun: [], cpu: null, cpuSeconds: 0, sampled: { histories: 0, tasks: 0, timedOut: 0, events: 0 } };
   const cpuAtStart = readCpu(cpuPids());
   const end = p.started + seconds * 1000;
   const probes = await Promise.all(
@@ -375,7 +377,13 @@ async function activityTimes(temporal: Client, p: Phase): Promise<void> {
     // A workflow task's started → completed, counted once if its commands hold a local activity's marker.
     let taskStarted = Number.NaN;
     let taskHeld: number | null = null;
+    if (history?.events) {
+      p.sampled.histories++;
+      p.sampled.events += history.events.length;
+    }
     for (const e of history?.events ?? []) {
+      if (e.eventType === 5) p.sampled.tasks++;
+      else if (e.eventType === 8) p.sampled.timedOut++;
       const id = String(e.eventId);
       // temporal.api.enums.v1.EventType: activity 10 scheduled, 11 started, 12 completed; workflow task 5, 6, 7 the same; 25 a marker.
       if (e.eventType === 10) scheduled.set(id, ms(e.eventTime));
@@ -619,6 +627,12 @@ const CPU_COLUMNS: [string, string][] = [
   ['bench', 'bench (clients, gateway)'],
 ];
 
+function sampledCell(x: Phase): string {
+  const h = x.sampled.histories;
+  if (!h) return '–';
+  return `${(x.sampled.events / h).toFixed(0)}, ${(x.sampled.tasks / h).toFixed(1)} (${(x.sampled.timedOut / h).toFixed(1)})`;
+}
+
 /** CPU ms per completed journey of each process, per phase; cores used by ours and by the rest of the machine. */
 function cpuTable(phases: Phase[], steady: Phase | null): string[] {
   const rows = phases
@@ -629,13 +643,13 @@ function cpuTable(phases: Phase[], steady: Phase | null): string[] {
       const per = (s: number | undefined) => (n > 0 && s != null && Number.isFinite(s) ? (s * 1000) / n : Number.NaN);
       const ours = CPU_COLUMNS.reduce((a, [k]) => a + (c[k] ?? 0), 0);
       const cores = (s: number) => (x.cpuSeconds > 0 && Number.isFinite(s) ? (s / x.cpuSeconds).toFixed(2) : '–');
-      return `| ${x.kind}${x === steady ? ' (steady)' : ''} | ${x.rate} | ${n} | ${CPU_COLUMNS.map(([k]) => fmtMs(per(c[k]))).join(' | ')} | **${fmtMs(per(ours))}** | ${cores(ours)} / ${cores((c.machine ?? Number.NaN) - ours)} |`;
+      return `| ${x.kind}${x === steady ? ' (steady)' : ''} | ${x.rate} | ${n} | ${CPU_COLUMNS.map(([k]) => fmtMs(per(c[k]))).join(' | ')} | **${fmtMs(per(ours))}** | ${cores(ours)} / ${cores((c.machine ?? Number.NaN) - ours)} | ${sampledCell(x)} |`;
     });
   return [
     'CPU per completed journey, ms (each process\'s utime + stime from /proc over the phase, from its first arrival until its journeys were done or abandoned, ÷ the journeys completed; cores: our processes\' CPU seconds ÷ the phase\'s wall time, then the rest of the machine\'s, other sessions\' work):',
     '',
-    `| phase | rate /s | done | ${CPU_COLUMNS.map(([, h]) => h).join(' | ')} | ours | cores: ours / others |`,
-    `|---|--:|--:|${CPU_COLUMNS.map(() => '--:|').join('')}--:|--:|`,
+    `| phase | rate /s | done | ${CPU_COLUMNS.map(([, h]) => h).join(' | ')} | ours | cores: ours / others | per journey: history events, workflow tasks (timed out) |`,
+    `|---|--:|--:|${CPU_COLUMNS.map(() => '--:|').join('')}--:|--:|--:|`,
     ...rows,
   ];
 }
