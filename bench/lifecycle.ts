@@ -35,6 +35,7 @@
  *   --platform-rates=10,20   phases of the platform's floor after the pairs (first setting only):
  *                        a workflow with the journey's 5 updates and nothing else (0 or empty: none)
  *   --platform-seconds=30   arrival window of those phases (BENCH_LIFECYCLE_PLATFORM_SECONDS)
+ *   --cpu-prof=DIR       V8 CPU profiles of the API and both workers into DIR (node --cpu-prof; figures not for reporting)
  *   --full               rates 2,5,50 × 30 s, steady 20/s for 10 min, 250 cached (about 25 min)
  *
  * Each phase also reads the CPU seconds of every process of the stack from
@@ -76,6 +77,7 @@ const CACHED = Number(option('cached', 'BENCH_LIFECYCLE_CACHED', FULL ? '250' : 
 const MAX_IN_FLIGHT = Number(option('max-in-flight', 'BENCH_LIFECYCLE_MAX_IN_FLIGHT', '400'));
 const PLATFORM_RATES = numbers(option('platform-rates', 'BENCH_LIFECYCLE_PLATFORM_RATES', ''));
 const PLATFORM_SECONDS = Number(option('platform-seconds', 'BENCH_LIFECYCLE_PLATFORM_SECONDS', String(SECONDS)));
+const CPU_PROF = option('cpu-prof', 'BENCH_LIFECYCLE_CPU_PROF', '');
 const LABEL = option('label', 'BENCH_LIFECYCLE_LABEL', FULL ? 'full' : 'short');
 const OUT = option('out', 'BENCH_LIFECYCLE_OUT', path.join('docs', 'BENCHMARKS.md'));
 const SETTINGS = option('settings', 'BENCH_LIFECYCLE_SETTINGS', 'defaults')
@@ -471,7 +473,7 @@ async function startSetting(s: Servers, setting: { name: string; env: Record<str
     ...setting.env,
   };
   const node = (name: string, file: string, args: string[], env: NodeJS.ProcessEnv) =>
-    spawnManaged(name, process.execPath, ['--import', 'tsx', file, ...args], { env: { ...common, ...env }, logFile: path.join(s.root, `${setting.name}-${name}.log`) });
+    spawnManaged(name, process.execPath, [...(CPU_PROF ? ['--cpu-prof', `--cpu-prof-dir=${path.resolve(CPU_PROF, `${setting.name}-${name}`)}`] : []), '--import', 'tsx', file, ...args], { env: { ...common, ...env }, logFile: path.join(s.root, `${setting.name}-${name}.log`) });
   const dossierWorker = node('dossier-worker', 'bench/lifecycle/worker.ts', ['dossier'], { TEMPORAL_TASK_QUEUE: dossierQueue });
   const baselineWorker = node('baseline-worker', 'bench/lifecycle/worker.ts', ['baseline'], { TEMPORAL_TASK_QUEUE: baselineQueue });
   const api = node('api', 'api/main.ts', [], { TEMPORAL_TASK_QUEUE: dossierQueue, HOST: '127.0.0.1', PORT: String(port) });
@@ -488,7 +490,9 @@ async function startSetting(s: Servers, setting: { name: string; env: Record<str
     dossierQueue,
     baselineQueue,
     async stop() {
-      await Promise.all([api.stop(), dossierWorker.stop(), baselineWorker.stop()]);
+      // A profile is written at exit only: give a profiled process time to stop on its own.
+      const grace = CPU_PROF ? 60_000 : undefined;
+      await Promise.all([api.stop(grace), dossierWorker.stop(grace), baselineWorker.stop(grace)]);
     },
   };
 }
