@@ -8,7 +8,9 @@ import {
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
+  WithStartWorkflowOperation,
   type Client,
+  type WorkflowStartOptions,
   type WorkflowHandle,
 } from '@temporalio/client';
 import { WorkflowIdConflictPolicy, WorkflowIdReusePolicy } from '@temporalio/common';
@@ -79,33 +81,102 @@ export class DossierClient {
   }
 
   private async start(input: DossierWorkflowInput, opts: { payloadHash?: string }): Promise<SubmitOutcome> {
-    const { submission } = input;
-    const handle = this.handle(submission.code);
-    const sameSubmission = (memo: Record<string, unknown> | undefined) => opts.payloadHash !== undefined && memo?.payloadHash === opts.payloadHash;
+    const handle = this.handle(input.submission.code);
     try {
-      await this.temporal.workflow.start(dossierWorkflow, {
-        taskQueue: this.taskQueue,
-        workflowId: dossierWorkflowId(submission.code),
-        args: [input],
-        ...(opts.payloadHash !== undefined ? { memo: { payloadHash: opts.payloadHash } } : {}),
-        workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
-        typedSearchAttributes: [
-          { key: searchAttributes.status, value: 'submitted' },
-          { key: searchAttributes.agencyId, value: submission.agencyId },
-          { key: searchAttributes.procedureCode, value: submission.procedureCode },
-        ],
-      });
+      await this.temporal.workflow.start(dossierWorkflow, this.startOptions(input, opts));
       return 'started';
     } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) {
-        return sameSubmission((await handle.describe()).memo) ? 'existing' : 'conflict';
-      }
+      if (err instanceof WorkflowExecutionAlreadyStartedError) return this.earlierSubmission(handle, opts);
       if (opts.payloadHash === undefined) throw err;
-      return handle.describe().then(
-        (d): SubmitOutcome => (sameSubmission(d.memo) ? 'started' : 'unknown'),
-        (e: unknown): SubmitOutcome => (e instanceof WorkflowNotFoundError ? 'not-taken' : 'unknown'),
-      );
+      return this.lookUpStart(handle, opts);
     }
+  }
+
+  /**
+   * `submit` and `registeredView` in one call to Temporal (update-with-start): the workflow starts
+   * with the registration update, which its first workflow task answers. The outcomes are
+   * `submit`'s, and the view `registeredView`'s: null when the dossier is not registered within
+   * the wait (started, but no worker took it) or the submission was not started.
+   */
+  submitAndRegister(
+    input: DossierWorkflowInput,
+    opts: { payloadHash?: string } = {},
+    wait: RegistrationWait = {},
+  ): Promise<{ outcome: SubmitOutcome; view: DossierView | null }> {
+    return this.scoped(() => this.startRegistered(input, opts, wait));
+  }
+
+  private async startRegistered(
+    input: DossierWorkflowInput,
+    opts: { payloadHash?: string },
+    wait: RegistrationWait,
+  ): Promise<{ outcome: SubmitOutcome; view: DossierView | null }> {
+    const code = input.submission.code;
+    const handle = this.handle(code);
+    // FAIL: a running workflow under the code is an earlier submission, told apart below as `start` does.
+    const operation = new WithStartWorkflowOperation(dossierWorkflow, { ...this.startOptions(input, opts), workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL });
+    // The call ends with the wait (or the caller's signal), as in registeredView.
+    const abandon = new AbortController();
+    const signal = wait.signal ? AbortSignal.any([abandon.signal, wait.signal]) : abandon.signal;
+    const since = Date.now();
+    try {
+      const update = this.temporal.withAbortSignal(signal, () => this.temporal.workflow.executeUpdateWithStart(registeredUpdate, { startWorkflowOperation: operation }));
+      return { outcome: 'started', view: await bounded(update, wait.waitMs) };
+    } catch (err) {
+      abandon.abort();
+      if (err instanceof WorkflowExecutionAlreadyStartedError) {
+        const outcome = await this.earlierSubmission(handle, opts);
+        if (outcome === 'conflict') return { outcome, view: null };
+        const left = wait.waitMs === undefined ? undefined : Math.max(0, wait.waitMs - (Date.now() - since));
+        return { outcome, view: await this.registeredView(code, { ...wait, waitMs: left }) };
+      }
+      // The start's answer came back (the update's did not, or failed): started, as with `start` then `registeredView`.
+      const started = await operation.workflowHandle().then(
+        () => true,
+        () => false,
+      );
+      if (!started) {
+        if (opts.payloadHash === undefined) throw err;
+        const outcome = await this.lookUpStart(handle, opts);
+        if (outcome !== 'started') return { outcome, view: null };
+      }
+      const known = wait.readModel ? await wait.readModel(code).catch(() => null) : null;
+      if (known) return { outcome: 'started', view: known };
+      if (started && err instanceof WorkflowUpdateFailedError) throw err;
+      return { outcome: 'started', view: null };
+    } finally {
+      abandon.abort();
+    }
+  }
+
+  /** One start's options: the id is never reused; the payload's hash tells a repeat from another dossier. */
+  private startOptions(input: DossierWorkflowInput, opts: { payloadHash?: string }): WorkflowStartOptions<typeof dossierWorkflow> {
+    const { submission } = input;
+    return {
+      taskQueue: this.taskQueue,
+      workflowId: dossierWorkflowId(submission.code),
+      args: [input],
+      ...(opts.payloadHash !== undefined ? { memo: { payloadHash: opts.payloadHash } } : {}),
+      workflowIdReusePolicy: WorkflowIdReusePolicy.REJECT_DUPLICATE,
+      typedSearchAttributes: [
+        { key: searchAttributes.status, value: 'submitted' },
+        { key: searchAttributes.agencyId, value: submission.agencyId },
+        { key: searchAttributes.procedureCode, value: submission.procedureCode },
+      ],
+    };
+  }
+
+  /** A workflow already under the code: the same payload submitted before, or another one. */
+  private async earlierSubmission(handle: WorkflowHandle<typeof dossierWorkflow>, opts: { payloadHash?: string }): Promise<SubmitOutcome> {
+    return sameSubmission(opts, (await handle.describe()).memo) ? 'existing' : 'conflict';
+  }
+
+  /** A start that failed on its way may still have reached Temporal: the workflow, if there, says. */
+  private lookUpStart(handle: WorkflowHandle<typeof dossierWorkflow>, opts: { payloadHash?: string }): Promise<SubmitOutcome> {
+    return handle.describe().then(
+      (d): SubmitOutcome => (sameSubmission(opts, d.memo) ? 'started' : 'unknown'),
+      (e: unknown): SubmitOutcome => (e instanceof WorkflowNotFoundError ? 'not-taken' : 'unknown'),
+    );
   }
 
   /**
@@ -120,7 +191,7 @@ export class DossierClient {
     const signal = wait.signal ? AbortSignal.any([abandon.signal, wait.signal]) : abandon.signal;
     try {
       const update = this.temporal.withAbortSignal(signal, () => this.handle(code).executeUpdate(registeredUpdate));
-      return await (wait.waitMs !== undefined && Number.isFinite(wait.waitMs) ? withTimeout(update, wait.waitMs) : update);
+      return await bounded(update, wait.waitMs);
     } catch (err) {
       const known = wait.readModel ? await wait.readModel(code).catch(() => null) : null;
       if (known) return known;
@@ -216,6 +287,15 @@ function isCompletedError(err: unknown): boolean {
 }
 
 class TimeoutError extends Error {}
+
+function sameSubmission(opts: { payloadHash?: string }, memo: Record<string, unknown> | undefined): boolean {
+  return opts.payloadHash !== undefined && memo?.payloadHash === opts.payloadHash;
+}
+
+/** The promise, failing with a TimeoutError after `ms` when `ms` is finite. */
+function bounded<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
+  return ms !== undefined && Number.isFinite(ms) ? withTimeout(p, ms) : p;
+}
 
 function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   return new Promise<T>((resolve, reject) => {

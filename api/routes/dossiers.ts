@@ -81,7 +81,16 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
 
     const payloadHash = createHash('sha256').update(canonical(body)).digest('hex');
     const submission: Submission = { ...body, submittedAt: body.submittedAt ?? formatInstant(now) } as Submission;
-    const outcome = await deps.dossiers.submit({ submission, settings: deps.settings }, { payloadHash });
+    // One call: the start with the registration update (update-with-start), answered by the workflow's first task.
+    const { outcome, view } = await deps.dossiers.submitAndRegister(
+      { submission, settings: deps.settings },
+      { payloadHash },
+      {
+        waitMs: Math.min(registrationTimeoutMs, remainingMs()),
+        signal: requestDeadline()?.signal,
+        readModel: async (code) => (await findDossier(deps.db, code))?.view ?? null,
+      },
+    );
     if (outcome === 'conflict') {
       throw new Problem(409, 'duplicate-code', 'Code already used', `A different dossier was already submitted with code ${body.code}`);
     }
@@ -90,11 +99,6 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     if (outcome === 'unknown') {
       throw Problem.unavailable('Temporal did not answer, so whether the submission was taken is not known; send the same request again (it is safe) to learn');
     }
-    const view = await deps.dossiers.registeredView(body.code, {
-      waitMs: Math.min(registrationTimeoutMs, remainingMs()),
-      signal: requestDeadline()?.signal,
-      readModel: async (code) => (await findDossier(deps.db, code))?.view ?? null,
-    });
     if (!view) {
       // Started but not registered yet (no worker free): accepted, and the same request again returns the dossier.
       res

@@ -155,11 +155,10 @@ export class WorkflowHarness {
     return this.dossiers.handle(code);
   }
 
-  /** Submits a dossier and waits until it is registered. */
+  /** Submits a dossier and waits until it is registered, in one call as the API does (update-with-start). */
   async submit(sub: Submission): Promise<DossierView> {
-    const outcome = await this.dossiers.submit({ submission: sub, settings: this.settings });
+    const { outcome, view } = await this.dossiers.submitAndRegister({ submission: sub, settings: this.settings });
     if (outcome !== 'started') throw new Error(`dossier ${sub.code} not started: ${outcome}`);
-    const view = await this.dossiers.registeredView(sub.code);
     if (!view) throw new Error(`dossier ${sub.code} not registered`);
     return view;
   }
