@@ -96,6 +96,10 @@ function summarize(xs: number[]): Measure {
   return { n: s.length, p50: percentile(s, 50), p95: percentile(s, 95), p99: percentile(s, 99) };
 }
 
+/** What a measured call returns when only part of it is the request: that part's duration. */
+const requestTook = (elapsedMs: number) => ({ elapsedMs });
+const timed = (r: unknown) => (r && typeof r === 'object' && 'elapsedMs' in r && typeof r.elapsedMs === 'number' ? r.elapsedMs : undefined);
+
 /** 3 warm-up calls, then `RUNS` measured ones, or fewer when the budget runs out (at least one). */
 async function measure(fn: (i: number) => Promise<unknown>, runs = RUNS): Promise<Measure> {
   for (let i = 0; i < 3; i++) {
@@ -107,8 +111,9 @@ async function measure(fn: (i: number) => Promise<unknown>, runs = RUNS): Promis
   const start = performance.now();
   while (xs.length < runs && (xs.length === 0 || performance.now() - start < BUDGET_MS)) {
     const t0 = performance.now();
-    await fn(xs.length);
-    xs.push(performance.now() - t0);
+    const r = await fn(xs.length);
+    // A call that measures more than its request (the projection lag after a submission) says how long the request took.
+    xs.push(timed(r) ?? performance.now() - t0);
   }
   return summarize(xs);
 }
@@ -410,7 +415,9 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
       const lags: number[] = [];
       await row('POST /v1/dossiers (201 with the first projection, or 202 polled until registered)', async (i) => {
         const body = i % 2 === 0 ? counterSubmission() : nextHomeSubmission();
+        const sent = performance.now();
         const view = await submit(s.base, portal, body);
+        const took = requestTook(performance.now() - sent);
         if (i % 2 === 0) counter.push(body.code);
         else {
           // Projection lag: the 201 until the courier job the workflow assigns next is in the read model.
@@ -423,6 +430,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
           }
           lags.push(performance.now() - t0);
         }
+        return took;
       }, RUNS * 2);
       if (accepted) rows[rows.length - 1].note = `${accepted} answered 202 and were polled until registered`;
       accepted = 0;
