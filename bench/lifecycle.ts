@@ -24,15 +24,18 @@
  *   --rates=1,3          arrival rates, dossiers/s (BENCH_LIFECYCLE_RATES)
  *   --seconds=30         arrival window per rate (BENCH_LIFECYCLE_SECONDS)
  *   --steady-rate=20 --steady-minutes=10   a steady phase after the rates, dossiers only (0: none)
+ *   --steady-setting=NAME   the setting that runs it (default: the first)
  *   --cached=100         open workflows for the memory figure, twice (0: none)
  *   --settings='defaults;act4@1,3:WORKER_MAX_CONCURRENT_ACTIVITIES=4,MONGODB_MAX_POOL_SIZE=5'
  *                        settings run one after the other (`@rates`: other rates than --rates for
- *                        that one); the steady phase and the memory figure are the first setting's
+ *                        that one); the memory figure is the first setting's;
+ *                        BENCH_TEMPORAL=tuned in a setting runs it on a second dev server with the
+ *                        dynamic config values of TUNED_TEMPORAL below
  *   --max-in-flight=400  arrivals beyond it are dropped (counted)
  *   --poll=1             seconds between a client's reads while it waits for the dossier to move on
  *   --drain=60           seconds a phase's journeys may run on after its arrivals, then abandoned (counted)
  *   --label=short        names the report section; --out=docs/BENCHMARKS.md (--out= for none)
- *   --platform-rates=10,20   phases of the platform's floor after the pairs (first setting only):
+ *   --platform-rates=10,20   phases of the platform's floor after the pairs (each setting):
  *                        a workflow with the journey's 5 updates and nothing else (0 or empty: none)
  *   --platform-seconds=30   arrival window of those phases (BENCH_LIFECYCLE_PLATFORM_SECONDS)
  *   --cpu-prof=DIR       V8 CPU profiles of the API and both workers into DIR (node --cpu-prof; figures not for reporting)
@@ -75,6 +78,7 @@ const STEADY_RATE = Number(option('steady-rate', 'BENCH_LIFECYCLE_STEADY_RATE', 
 const STEADY_MINUTES = Number(option('steady-minutes', 'BENCH_LIFECYCLE_STEADY_MINUTES', FULL ? '10' : '0'));
 const CACHED = Number(option('cached', 'BENCH_LIFECYCLE_CACHED', FULL ? '250' : '100'));
 const MAX_IN_FLIGHT = Number(option('max-in-flight', 'BENCH_LIFECYCLE_MAX_IN_FLIGHT', '400'));
+const STEADY_SETTING = option('steady-setting', 'BENCH_LIFECYCLE_STEADY_SETTING', '');
 const PLATFORM_RATES = numbers(option('platform-rates', 'BENCH_LIFECYCLE_PLATFORM_RATES', ''));
 const PLATFORM_SECONDS = Number(option('platform-seconds', 'BENCH_LIFECYCLE_PLATFORM_SECONDS', String(SECONDS)));
 const CPU_PROF = option('cpu-prof', 'BENCH_LIFECYCLE_CPU_PROF', '');
@@ -90,6 +94,18 @@ const SETTINGS = option('settings', 'BENCH_LIFECYCLE_SETTINGS', 'defaults')
     const env = Object.fromEntries(vars.split(',').filter(Boolean).map((kv) => kv.split('=') as [string, string]));
     return { name: name!, env, rates: rates ? numbers(rates) : null };
   });
+
+/**
+ * Dynamic config tried against start-dev's own (BENCH_TEMPORAL=tuned; docs/BENCHMARKS.md "Where the CPU
+ * goes": no difference measured, so the embedded server does not use it). start-dev forces a reload of
+ * the search attributes (and Nexus endpoints) from SQLite on every read, for people who add them by
+ * hand; eager activities hand an activity back with the workflow task's completion, without matching.
+ */
+const TUNED_TEMPORAL = {
+  'system.forceSearchAttributesCacheRefreshOnRead': false,
+  'system.forceNexusEndpointRefreshOnRead': false,
+  'system.enableActivityEagerExecution': true,
+};
 
 const SECRET = 'bench-lifecycle-secret-of-at-least-32-characters';
 const POLL_MS = Number(option('poll', 'BENCH_LIFECYCLE_POLL', '1')) * 1000;
@@ -754,11 +770,14 @@ async function main(): Promise<void> {
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-lifecycle-'));
   log(`settings ${SETTINGS.map((s) => s.name).join(', ')}; rates ${RATES.join(', ')} × ${SECONDS} s; steady ${STEADY_MINUTES ? `${STEADY_RATE}/s × ${STEADY_MINUTES} min` : 'none'}; data in ${root}`);
   const temporalServer = await startTemporalDevServer({ dbFile: path.join(root, 'temporal.db'), uiPort: null, logFile: path.join(root, 'temporal.log') });
+  // The tuned server, only if a setting asks for it: started then, stopped at the end.
+  let tunedServer: typeof temporalServer | null = null;
+  const tunedClients: { connection: Connection; temporal: Client }[] = [];
   const ferret = await startFerretDB({ dataDir: path.join(root, 'ferretdb'), logFile: path.join(root, 'ferretdb.log') });
   const gateway = await startPaymentSandbox({});
   const mongo = new MongoClient(ferret.uri);
-  const connection = await Connection.connect({ address: temporalServer.address });
-  const temporal = new Client({ connection, namespace: 'default' });
+  const ourConnection = await Connection.connect({ address: temporalServer.address });
+  const ourTemporal = new Client({ connection: ourConnection, namespace: 'default' });
   let stack: SettingStack | null = null;
   const results: SettingResult[] = [];
   try {
@@ -768,12 +787,23 @@ async function main(): Promise<void> {
     const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./lifecycle/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
     const bundlePath = path.join(root, 'workflow-bundle.js');
     fs.writeFileSync(bundlePath, bundle.code);
-    const servers: Servers = { temporalAddress: temporalServer.address, mongoUri: ferret.uri, gatewayUrl: gateway.url, bundlePath, root };
     for (const setting of SETTINGS) {
+      let server = temporalServer;
+      let [connection, temporal] = [ourConnection, ourTemporal];
+      if (setting.env.BENCH_TEMPORAL === 'tuned') {
+        if (!tunedServer) {
+          tunedServer = await startTemporalDevServer({ dbFile: path.join(root, 'temporal-tuned.db'), uiPort: null, logFile: path.join(root, 'temporal-tuned.log'), dynamicConfig: TUNED_TEMPORAL });
+          const c = await Connection.connect({ address: tunedServer.address });
+          tunedClients.push({ connection: c, temporal: new Client({ connection: c, namespace: 'default' }) });
+        }
+        server = tunedServer;
+        [connection, temporal] = [tunedClients[0]!.connection, tunedClients[0]!.temporal];
+      }
+      const servers: Servers = { temporalAddress: server.address, mongoUri: ferret.uri, gatewayUrl: gateway.url, bundlePath, root };
       log(`setting ${setting.name}: starting the API and the workers`);
       stack = await startSetting(servers, setting);
       const running = stack;
-      cpuPids = () => ({ temporal: temporalServer.pid, ferretdb: ferret.pid, api: running.apiPid, dossierWorker: running.dossierWorker.pid, baselineWorker: running.baselineWorker.pid });
+      cpuPids = () => ({ temporal: server.pid, ferretdb: ferret.pid, api: running.apiPid, dossierWorker: running.dossierWorker.pid, baselineWorker: running.baselineWorker.pid });
       const tag = `${setting.name}-${started.getTime().toString(36)}`;
       const result: SettingResult = { name: setting.name, env: setting.env, pairs: [], steady: null, platform: [], memory: null, shape: null };
       results.push(result);
@@ -796,13 +826,11 @@ async function main(): Promise<void> {
         result.pairs.push({ dossier, baseline });
         writeReport(report(results, started, loadBefore));
       }
-      if (first) {
-        for (const rate of PLATFORM_RATES) {
-          result.platform.push(await runPhase(platformDriver(temporal, stack.baselineQueue, `p${rate}-${tag}`), temporal, connection, rate, PLATFORM_SECONDS));
-          writeReport(report(results, started, loadBefore));
-        }
+      for (const rate of PLATFORM_RATES) {
+        result.platform.push(await runPhase(platformDriver(temporal, stack.baselineQueue, `p${rate}-${tag}`), temporal, connection, rate, PLATFORM_SECONDS));
+        writeReport(report(results, started, loadBefore));
       }
-      if (first && STEADY_MINUTES > 0) {
+      if (setting.name === (STEADY_SETTING || SETTINGS[0]!.name) && STEADY_MINUTES > 0) {
         log(`  steady ${STEADY_RATE}/s for ${STEADY_MINUTES} min`);
         result.steady = await runPhase(apiDriver(stack.api, stack.dossierQueue, `LS-${tag}`), temporal, connection, STEADY_RATE, STEADY_MINUTES * 60);
         writeReport(report(results, started, loadBefore));
@@ -814,11 +842,13 @@ async function main(): Promise<void> {
     if (OUT) log(`written to ${OUT}`);
   } finally {
     await stack?.stop();
-    await connection.close();
+    await ourConnection.close();
+    for (const c of tunedClients) await c.connection.close();
     await mongo.close();
     await gateway.close();
     await ferret.stop();
     await temporalServer.stop();
+    await tunedServer?.stop();
     if (process.env.BENCH_LIFECYCLE_KEEP !== '1') fs.rmSync(root, { recursive: true, force: true });
   }
 }

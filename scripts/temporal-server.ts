@@ -55,6 +55,8 @@ export async function startTemporalDevServer(opts: {
   namespace?: string;
   logFile?: string;
   detached?: boolean;
+  /** Dynamic config values to start with (bench:lifecycle compares some; none by default). */
+  dynamicConfig?: Record<string, unknown>;
 }): Promise<RunningServer & { address: string; uiUrl: string | null }> {
   const bin = toolPaths().temporal;
   if (!bin) {
@@ -79,6 +81,7 @@ export async function startTemporalDevServer(opts: {
     '--log-level', 'warn',
     // Concurrent readers (UI, visibility) do not block the writer.
     '--sqlite-pragma', 'journal_mode=wal',
+    ...Object.entries(opts.dynamicConfig ?? {}).flatMap(([key, value]) => ['--dynamic-config-value', `${key}=${JSON.stringify(value)}`]),
     ...Object.entries(SEARCH_ATTRIBUTES).flatMap(([name, type]) => ['--search-attribute', `${name}=${type}`]),
   ];
   const proc = spawnManaged('temporal', bin, args, {
