@@ -13,6 +13,7 @@ import { WorkingCalendar } from '../domain/calendar';
 import { TERMINAL_STATUSES, type DossierState, type DossierView } from '../domain/dossier';
 import type { EventCommand } from '../domain/events';
 import { applySystem, decide, nextAlarmAt, register, tick, toView, type Context, type Effect } from '../domain/lifecycle';
+import { WorkflowClock } from './clock';
 import { EFFECT_LANES, laneOf, loadDossierContext, perform, projectView, readModelWrites, refreshCalendar, type EffectLane } from './dossier-effects';
 import {
   REFUSAL_FAILURE_TYPE,
@@ -51,6 +52,8 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   // ---------------------------------------------------------------- state
 
   let state: DossierState | undefined;
+  /** Now, never before a fired alarm's due (see clock.ts). */
+  const clock = new WorkflowClock();
   let calendar: WorkingCalendar | undefined;
   let calendarChanged = false;
   /** Effects waiting to run, in the order the lifecycle asked for them. */
@@ -99,7 +102,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   // ---------------------------------------------------------------- state helpers
 
   function ctx(): Context {
-    return { now: Date.now(), calendar: calendar! };
+    return { now: clock.now(), calendar: calendar! };
   }
 
   function commit(next: DossierState, more: Effect[]): void {
@@ -200,10 +203,13 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
       const version = state!.version;
       const at = nextAlarmAt(state!, calendar!);
       const wake = () => calendarChanged || state!.version !== version || isTerminal();
+      const now = clock.now();
       let timedOut = false;
       if (at === null) await condition(wake);
-      else if (at > Date.now()) timedOut = !(await condition(wake, at - Date.now()));
-      else timedOut = true; // already due (an event reported late): fire at once
+      else if (at > now) {
+        timedOut = !(await condition(wake, at - now));
+        if (timedOut) clock.timerFired(at);
+      } else timedOut = true; // already due (an event reported late): fire at once
       if (!timedOut && !calendarChanged) continue; // an event changed the state: recompute the next alarm
       calendarChanged = false;
       calendar = await refreshCalendar(calendar!);
