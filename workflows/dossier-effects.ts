@@ -62,14 +62,25 @@ export function readModelWrites(local: boolean): ReadModelWrites {
   };
 }
 
+// Since `dossier-context-local`: the submission's reference data read by the worker that runs the
+// first workflow task, so the dossier registers in that task (no task-queue round trip, no second task).
+// Short attempts, each retry on a durable timer: a read model that does not answer never holds the
+// workflow task (a worker asked to stop could not drain it, and its run then failed at the force bound).
+const localReference = proxyLocalActivities<Activities>({
+  startToCloseTimeout: '2 seconds',
+  localRetryThreshold: '500 milliseconds',
+  retry: { initialInterval: '1 second', backoffCoefficient: 2, maximumInterval: '1 minute', nonRetryableErrorTypes: ['ReferenceDataMissing'] },
+});
+
 /**
  * Reference data and the calendar for a submission reach the workflow through an activity (so
- * replay sees them). The activity's own promise, not an async wrapper: no extra await, so the
- * workflow's steps interleave exactly as they did when it called the activity itself.
+ * replay sees them), queued or (`local`) local. The activity's own promise, not an async wrapper:
+ * no extra await, so the workflow's steps interleave exactly as they did when it called the activity itself.
  */
-export function loadDossierContext(submission: Submission) {
+export function loadDossierContext(submission: Submission, local: boolean) {
   const year = new Date(Date.parse(submission.submittedAt)).getUTCFullYear();
-  return reference.loadDossierContext({ procedureCode: submission.procedureCode, agencyId: submission.agencyId, years: [year, year + 1] });
+  const input = { procedureCode: submission.procedureCode, agencyId: submission.agencyId, years: [year, year + 1] };
+  return local ? localReference.loadDossierContext(input) : reference.loadDossierContext(input);
 }
 
 /** The calendar's years as stored now, for those it had plus this year and the next. */

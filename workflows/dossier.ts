@@ -48,6 +48,9 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   const fewerServerWrites = patched('read-model-writes-local');
   const writes = readModelWrites(fewerServerWrites);
   const searchAttributesOnChange = fewerServerWrites;
+  // The reference data by a local activity: with the registration update delivered with the start
+  // (update-with-start), the dossier registers and answers in its first workflow task (issue #10).
+  const contextLocal = patched('dossier-context-local');
 
   // ---------------------------------------------------------------- state
 
@@ -155,7 +158,7 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
 
   // ---------------------------------------------------------------- main sequence
 
-  const refs = await loadDossierContext(submission);
+  const refs = await loadDossierContext(submission, contextLocal);
   calendar = new WorkingCalendar(refs.calendar);
   const registered = register({ submission, procedure: refs.procedure, agency: refs.agency, tariff: refs.tariff, settings }, ctx());
   commit(registered.state, registered.effects);

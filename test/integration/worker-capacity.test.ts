@@ -6,6 +6,7 @@
  * runs two workers at once). Both against the sustained-load stall: 100
  * concurrent activities, an unbounded pool, attempts that never gave up.
  */
+import { temporal } from '@temporalio/proto';
 import type { MongoClient } from 'mongodb';
 import { DEFAULT_MONGO_BOUNDS, boundedMongoClient } from '../../store/db';
 import { submission } from '../support/fixtures';
@@ -77,13 +78,16 @@ describe('worker capacity', () => {
       // Answered when registration times out; the worker is stopped long before.
       submitted = sys.request('POST', '/v1/dossiers', { token: sys.token('portal'), body }).catch(() => undefined);
       const handle = sys.dossiers.handle(body.code);
-      const pending = await pollUntil(
-        async () => (await handle.describe().catch(() => null))?.raw.pendingActivities ?? [],
-        (p) => p.some((a) => a.lastStartedTime),
-        200,
-      );
-      expect(pending.some((a) => a.lastStartedTime)).toBe(true);
+      // The reference data are read by a local activity in the first workflow task (patch
+      // dossier-context-local): that task stays started while the read stalls.
+      const stuck = (d: Awaited<ReturnType<typeof handle.describe>> | null) =>
+        Boolean(d?.raw.pendingActivities?.some((a) => a.lastStartedTime)) || d?.raw.pendingWorkflowTask?.state === temporal.api.enums.v1.PendingWorkflowTaskState.PENDING_WORKFLOW_TASK_STATE_STARTED;
+      const described = await pollUntil(() => handle.describe().catch(() => null), stuck, 200);
+      expect(stuck(described)).toBe(true);
+      // Stuck long enough for the attempt to be on the paused connection.
+      await new Promise((r) => setTimeout(r, 500));
       const asked = Date.now();
+      // The local read's attempt gives up (2 s) and its retry waits on a durable timer: the task completes and the worker drains.
       await sys.stopWorker();
       const took = Date.now() - asked;
       expect(took).toBeLessThan(capacity.shutdownGraceMs + capacity.shutdownForceMs + 1000);

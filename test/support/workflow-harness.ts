@@ -27,7 +27,7 @@ import type { dossierWorkflow } from '../../workflows';
  * lifecycle-rules-v2; v5 also with read-model-writes-local (local read-model writes,
  * search attributes upserted on change).
  */
-const HISTORY_GENERATION = 'v5';
+const HISTORY_GENERATION = 'v6';
 
 export type Actor = EventCommand['actor'];
 export const portal: Actor = { role: 'portal', id: 'portal' };

@@ -84,3 +84,31 @@ test('the v5 histories run the read-model writes as local activities: markers, a
     expect({ f, projectedLocally: local.includes('projectDossier') }).toEqual({ f, projectedLocally: true });
   }
 });
+
+test('the v6 histories register in the first workflow task: the reference data by a local activity, the registration update answered there', () => {
+  const v6 = files.filter((f) => f.startsWith('v6-'));
+  expect(v6.length).toBeGreaterThanOrEqual(9);
+  for (const f of v6) {
+    type Event = {
+      eventType: string;
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+    };
+    const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: Event[] };
+    const decoded = (m: NonNullable<Event['markerRecordedEventAttributes']>, key: string) => Buffer.from(m.details[key]!.payloads[0]!.data, 'base64').toString('utf8');
+    const markers = events.map((e) => e.markerRecordedEventAttributes).filter((m) => m !== undefined);
+    const patched = markers.filter((m) => m.markerName === 'core_patch').some((m) => decoded(m, 'patch-data').includes('"id":"dossier-context-local"'));
+    const local = markers.filter((m) => m.markerName === 'core_local_activity').map((m) => (JSON.parse(decoded(m, 'data')) as { activity_type: string }).activity_type);
+    const queued = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n) => n !== undefined);
+    // The registration update completes before the second workflow task is scheduled.
+    const firstTaskEnd = events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED');
+    const registered = events.findIndex((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+    expect({ f, patched, contextLocal: local[0], contextQueued: queued.includes('loadDossierContext'), registeredInFirstTask: registered >= 0 && registered < firstTaskEnd }).toEqual({
+      f,
+      patched: true,
+      contextLocal: 'loadDossierContext',
+      contextQueued: false,
+      registeredInFirstTask: true,
+    });
+  }
+});
