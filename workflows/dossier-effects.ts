@@ -29,9 +29,12 @@ type ReadModelWrites = Pick<Activities, 'projectDossier' | 'recordCashPayment' |
 // Before `read-model-writes-local`: every write a task on the task queue, three history events each.
 const queuedWrites: ReadModelWrites = proxyActivities<Activities>({ startToCloseTimeout: '10 seconds', retry: READ_MODEL_RETRY });
 
-// Run by the worker that runs the workflow task: no task-queue round trip, one marker event. A
-// retry whose backoff passes 10 s waits on a durable timer instead of holding the workflow task.
-const localWrites: ReadModelWrites = proxyLocalActivities<Activities>({ startToCloseTimeout: '10 seconds', localRetryThreshold: '10 seconds', retry: READ_MODEL_RETRY });
+// Run by the worker that runs the workflow task: no task-queue round trip, one marker event.
+// Never outliving the task: an attempt lasts at most 3 s and every retry waits on a durable timer,
+// in a task of its own. A write held past the task's heartbeat (80 % of its 10 s timeout) resolves
+// in a later task, beside that task's new events, and the SDK replays that resolution before them:
+// other commands, nondeterminism (docs/DECISIONS.md, "Local activities for the read-model writes").
+const localWrites: ReadModelWrites = proxyLocalActivities<Activities>({ startToCloseTimeout: '3 seconds', localRetryThreshold: '100 milliseconds', retry: READ_MODEL_RETRY });
 
 // Notifications stay queued activities: with NOTIFY_WEBHOOK_URL they call an outside webhook that can be
 // down for hours, and a local activity's retries would then be a timer and a workflow task each.
