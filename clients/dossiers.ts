@@ -71,32 +71,12 @@ export class DossierClient {
   }
 
   /**
-   * Starts the dossier's workflow once per code (`dossier-<code>`, never
-   * reused). With `payloadHash`, a second submission of the same payload is
-   * told from another payload under the same code, and a start that failed on
-   * its way is looked up, since it may still have reached Temporal.
-   */
-  submit(input: DossierWorkflowInput, opts: { payloadHash?: string } = {}): Promise<SubmitOutcome> {
-    return this.scoped(() => this.start(input, opts));
-  }
-
-  private async start(input: DossierWorkflowInput, opts: { payloadHash?: string }): Promise<SubmitOutcome> {
-    const handle = this.handle(input.submission.code);
-    try {
-      await this.temporal.workflow.start(dossierWorkflow, this.startOptions(input, opts));
-      return 'started';
-    } catch (err) {
-      if (err instanceof WorkflowExecutionAlreadyStartedError) return this.earlierSubmission(handle, opts);
-      if (opts.payloadHash === undefined) throw err;
-      return this.lookUpStart(handle, opts);
-    }
-  }
-
-  /**
-   * `submit` and `registeredView` in one call to Temporal (update-with-start): the workflow starts
-   * with the registration update, which its first workflow task answers. The outcomes are
-   * `submit`'s, and the view `registeredView`'s: null when the dossier is not registered within
-   * the wait (started, but no worker took it) or the submission was not started.
+   * Starts the dossier's workflow once per code (`dossier-<code>`, never reused) with the
+   * registration update, in one call to Temporal (update-with-start): its first workflow task
+   * answers. With `payloadHash`, a second submission of the same payload is told from another
+   * payload under the same code, and a start that failed on its way is looked up, since it may
+   * still have reached Temporal. The view is `registeredView`'s: null when the dossier is not
+   * registered within the wait (started, but no worker took it) or the submission was not started.
    */
   submitAndRegister(
     input: DossierWorkflowInput,
@@ -113,24 +93,20 @@ export class DossierClient {
   ): Promise<{ outcome: SubmitOutcome; view: DossierView | null }> {
     const code = input.submission.code;
     const handle = this.handle(code);
-    // FAIL: a running workflow under the code is an earlier submission, told apart below as `start` does.
+    // FAIL: a running workflow under the code is an earlier submission, told apart below by its payload hash.
     const operation = new WithStartWorkflowOperation(dossierWorkflow, { ...this.startOptions(input, opts), workflowIdConflictPolicy: WorkflowIdConflictPolicy.FAIL });
-    // The call ends with the wait (or the caller's signal), as in registeredView.
-    const abandon = new AbortController();
-    const signal = wait.signal ? AbortSignal.any([abandon.signal, wait.signal]) : abandon.signal;
     const since = Date.now();
     try {
-      const update = this.temporal.withAbortSignal(signal, () => this.temporal.workflow.executeUpdateWithStart(registeredUpdate, { startWorkflowOperation: operation }));
-      return { outcome: 'started', view: await bounded(update, wait.waitMs) };
+      const view = await this.withinWait(wait, () => this.temporal.workflow.executeUpdateWithStart(registeredUpdate, { startWorkflowOperation: operation }));
+      return { outcome: 'started', view };
     } catch (err) {
-      abandon.abort();
       if (err instanceof WorkflowExecutionAlreadyStartedError) {
         const outcome = await this.earlierSubmission(handle, opts);
         if (outcome === 'conflict') return { outcome, view: null };
         const left = wait.waitMs === undefined ? undefined : Math.max(0, wait.waitMs - (Date.now() - since));
         return { outcome, view: await this.registeredView(code, { ...wait, waitMs: left }) };
       }
-      // The start's answer came back (the update's did not, or failed): started, as with `start` then `registeredView`.
+      // The start's answer came back (the update's did not, or failed): started, the view as `registeredView` gives it.
       const started = await operation.workflowHandle().then(
         () => true,
         () => false,
@@ -140,12 +116,10 @@ export class DossierClient {
         const outcome = await this.lookUpStart(handle, opts);
         if (outcome !== 'started') return { outcome, view: null };
       }
-      const known = wait.readModel ? await wait.readModel(code).catch(() => null) : null;
+      const known = await fromReadModel(code, wait);
       if (known) return { outcome: 'started', view: known };
       if (started && err instanceof WorkflowUpdateFailedError) throw err;
       return { outcome: 'started', view: null };
-    } finally {
-      abandon.abort();
     }
   }
 
@@ -186,17 +160,25 @@ export class DossierClient {
    * update's failure when the workflow refused to register.
    */
   async registeredView(code: string, wait: RegistrationWait = {}): Promise<DossierView | null> {
-    // The update call ends with the wait (or the caller's signal): left running, it would retry on a closed connection.
-    const abandon = new AbortController();
-    const signal = wait.signal ? AbortSignal.any([abandon.signal, wait.signal]) : abandon.signal;
     try {
-      const update = this.temporal.withAbortSignal(signal, () => this.handle(code).executeUpdate(registeredUpdate));
-      return await bounded(update, wait.waitMs);
+      return await this.withinWait(wait, () => this.handle(code).executeUpdate(registeredUpdate));
     } catch (err) {
-      const known = wait.readModel ? await wait.readModel(code).catch(() => null) : null;
+      const known = await fromReadModel(code, wait);
       if (known) return known;
       if (err instanceof WorkflowUpdateFailedError) throw err;
       return null;
+    }
+  }
+
+  /**
+   * A registration update bounded by the wait: the call ends with it (or the caller's signal);
+   * left running, it would retry on a closed connection.
+   */
+  private async withinWait<R>(wait: RegistrationWait, call: () => Promise<R>): Promise<R> {
+    const abandon = new AbortController();
+    const signal = wait.signal ? AbortSignal.any([abandon.signal, wait.signal]) : abandon.signal;
+    try {
+      return await bounded(this.temporal.withAbortSignal(signal, call), wait.waitMs);
     } finally {
       abandon.abort();
     }
@@ -293,6 +275,11 @@ function sameSubmission(opts: { payloadHash?: string }, memo: Record<string, unk
 }
 
 /** The promise, failing with a TimeoutError after `ms` when `ms` is finite. */
+/** The dossier as the read model has it, when the wait's caller gave one; null on any failure. */
+function fromReadModel(code: string, wait: RegistrationWait): Promise<DossierView | null> {
+  return wait.readModel ? wait.readModel(code).catch(() => null) : Promise.resolve(null);
+}
+
 function bounded<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
   return ms !== undefined && Number.isFinite(ms) ? withTimeout(p, ms) : p;
 }

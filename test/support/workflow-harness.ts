@@ -25,7 +25,8 @@ import type { dossierWorkflow } from '../../workflows';
  * 2026-11-27; v2 with registration-answers-after-projection and
  * calendar-refreshed-by-signal-only; v3 also with effects-run-in-lanes; v4 also with
  * lifecycle-rules-v2; v5 also with read-model-writes-local (local read-model writes,
- * search attributes upserted on change).
+ * search attributes upserted on change); v6 also with dossier-context-local (registered in
+ * the first workflow task, submitted by update-with-start).
  */
 const HISTORY_GENERATION = 'v6';
 
