@@ -6,11 +6,14 @@
  * a few template dossiers through the real API, then clones what the workflow
  * wrote for them (dossier, deadlines, courier jobs, ledger, outbox) in bulk to
  * the size, spread over a year and 40 agencies. Then it measures through the
- * real API and worker, next to the in-run baselines `/healthz` and a Mongo
- * `ping`: submission (201, which waits for the first projection), GET by code,
- * an event's 200 (which waits for its projection), list pages, courier jobs,
+ * real API and worker, next to the in-run baselines `/healthz`, a Mongo
+ * `ping` and Temporal's own floor (an update-with-start and an update of a
+ * workflow that does nothing else, on the same server and worker):
+ * submission (201, which waits for the first projection), GET by code, an
+ * event's 200 (which waits for its projection), list pages, courier jobs,
  * the compliance summary, and projection lag (a 201 until the effect-driven
- * projection that assigns the courier job is readable).
+ * projection that assigns the courier job is readable), with where a
+ * submission's time went read from its workflow's history.
  *
  * Environment: BENCH_SCALE_SIZES (default 10000,100000,500000),
  * BENCH_SCALE_STOCK_SIZES (sizes also run on the unpatched FerretDB build,
@@ -25,7 +28,9 @@ import type { AddressInfo } from 'node:net';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, WithStartWorkflowOperation } from '@temporalio/client';
+import { tsToMs } from '@temporalio/common/lib/time';
+import { temporal as temporalProto } from '@temporalio/proto';
 import { bundleWorkflowCode, DefaultLogger, NativeConnection, Runtime, type Worker } from '@temporalio/worker';
 import { MongoClient, type Db, type Document } from 'mongodb';
 import pino from 'pino';
@@ -44,6 +49,10 @@ import { homeSubmission } from '../reference-data/example-submissions';
 import { ReferenceData } from '../store/reference-data';
 import { createDossierWorker } from '../workers/worker';
 import { holdLock } from './lock';
+import { baselineRegisteredUpdate, platformLifecycle, platformStepUpdate } from './lifecycle/workflows';
+
+const EventType = temporalProto.api.enums.v1.EventType;
+type EventType = temporalProto.api.enums.v1.EventType;
 
 const sizesOf = (v: string | undefined, d: string) =>
   (v ?? d)
@@ -122,6 +131,7 @@ async function measure(fn: (i: number) => Promise<unknown>, runs = RUNS): Promis
 
 interface System {
   ferret: RunningServer & { uri: string };
+  taskQueue: string;
   mongo: MongoClient;
   db: Db;
   base: string;
@@ -165,6 +175,7 @@ async function startSystem(t: TemporalSide, dir: string, bin: string): Promise<S
   const base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return {
     ferret,
+    taskQueue,
     mongo,
     db,
     base,
@@ -408,16 +419,33 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
 
       await row('baseline: GET /healthz', () => fetch(`${s.base}/healthz`).then((r) => r.text()));
       await row('baseline: Mongo ping', () => s.db.command({ ping: 1 }));
+      // Temporal's floor for the two workflow-backed requests, on the same server, worker and task queue:
+      // a workflow with no activity, timer or search attribute, its updates answered in the task that takes them.
+      const floorSteps = RUNS + 10;
+      const floorIds: string[] = [];
+      await row('baseline: Temporal update-with-start, answered in the first task', async () => {
+        const workflowId = `floor-${process.pid}-${++codeSeq}`;
+        const start = new WithStartWorkflowOperation(platformLifecycle, { workflowId, taskQueue: s.taskQueue, args: [floorSteps], workflowIdConflictPolicy: 'FAIL' });
+        await t.temporal.workflow.executeUpdateWithStart(baselineRegisteredUpdate, { startWorkflowOperation: start });
+        floorIds.push(workflowId);
+      });
+      const floorRun = t.temporal.workflow.getHandle(floorIds[0]!);
+      let floorStep = 0;
+      await row('baseline: Temporal update on a running workflow, answered at once', () => floorRun.executeUpdate(platformStepUpdate, { args: [++floorStep] }), Math.min(RUNS, floorSteps - 3));
+      await Promise.all(floorIds.map((id) => t.temporal.workflow.getHandle(id).terminate('bench: floor measured').catch(() => undefined)));
       await row('GET /v1/dossiers/{code}', () => expectStatus(call(s.base, 'GET', `/v1/dossiers/${randomCode()}`, manager), 200, 'GET by code'));
 
       // Submissions: counter ones are then used for the events, home ones for the projection lag.
       const counter: string[] = [];
       const lags: number[] = [];
+      const answered: Answered[] = [];
       await row('POST /v1/dossiers (201 with the first projection, or 202 polled until registered)', async (i) => {
         const body = i % 2 === 0 ? counterSubmission() : nextHomeSubmission();
         const sent = performance.now();
+        const sentAt = Date.now();
         const view = await submit(s.base, portal, body);
         const took = requestTook(performance.now() - sent);
+        if (i >= 0) answered.push({ code: body.code, sentAt, answeredAt: Date.now() });
         if (i % 2 === 0) counter.push(body.code);
         else {
           // Projection lag: the 201 until the courier job the workflow assigns next is in the read model.
@@ -434,6 +462,7 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
       }, RUNS * 2);
       if (accepted) rows[rows.length - 1].note = `${accepted} answered 202 and were polled until registered`;
       accepted = 0;
+      rows.push(...(await submissionPhases(t.temporal, answered)));
       rows.push({ label: 'projection lag (201 → next projection readable)', m: lags.length ? summarize(lags) : null, note: lags.length ? undefined : 'no submission succeeded' });
       let next = 0;
       if (!counter.length) counter.push(randomCode());
@@ -461,6 +490,47 @@ async function runSize(build: 'patched' | 'stock', bin: string, size: number, t:
     await s.close();
     if (!KEEP && !reused) fs.rmSync(dir, { recursive: true, force: true });
   }
+}
+
+/** A measured submission: its code, when it was sent and when its answer came (epoch ms, this machine's clock). */
+type Answered = { code: string; sentAt: number; answeredAt: number };
+
+/**
+ * Where a submission's time went, from its workflow's history (the server stamps each event with the
+ * same clock): the request until the workflow started, until a worker picked up the first workflow
+ * task, that task in the worker (registration, the first projection and whatever else the task ran
+ * before it completed), and the task's completion until the client had the answer.
+ */
+async function submissionPhases(temporal: Client, answered: Answered[]): Promise<Row[]> {
+  const phases: Record<string, number[]> = { started: [], pickedUp: [], inWorker: [], answer: [], events: [], localActivities: [] };
+  for (const a of answered) {
+    const history = await temporal.workflow.getHandle(`dossier-${a.code}`).fetchHistory().catch(() => null);
+    const events = history?.events ?? [];
+    const at = (type: EventType) => events.find((e) => e.eventType === type);
+    const ms = (e: (typeof events)[number] | undefined) => (e?.eventTime ? tsToMs(e.eventTime) : NaN);
+    const started = at(EventType.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED);
+    const scheduled = at(EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    const taskStarted = at(EventType.EVENT_TYPE_WORKFLOW_TASK_STARTED);
+    const completed = at(EventType.EVENT_TYPE_WORKFLOW_TASK_COMPLETED);
+    if (!started || !completed) continue;
+    const firstTask = events.filter((e) => Number(e.eventId) > Number(completed.eventId));
+    const end = firstTask.findIndex((e) => e.eventType === EventType.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED);
+    const commands = end < 0 ? firstTask : firstTask.slice(0, end);
+    phases.started.push(ms(started) - a.sentAt);
+    phases.pickedUp.push(ms(taskStarted) - ms(scheduled));
+    phases.inWorker.push(ms(completed) - ms(taskStarted));
+    phases.answer.push(a.answeredAt - ms(completed));
+    phases.events.push(Number(completed.eventId) + commands.length);
+    phases.localActivities.push(commands.filter((e) => e.markerRecordedEventAttributes?.markerName === 'core_local_activity').length);
+  }
+  const label = (what: string) => `  submission's history: ${what}`;
+  const row = (what: string, xs: number[], note?: string): Row => ({ label: label(what), m: xs.length ? summarize(xs) : null, note: note ?? (xs.length ? undefined : 'no history read') });
+  return [
+    row('request → workflow started', phases.started),
+    row('first workflow task: scheduled → picked up', phases.pickedUp),
+    row('first workflow task in the worker', phases.inWorker, phases.events.length ? `history events to its end p50 ${summarize(phases.events).p50}, local activities in it p50 ${summarize(phases.localActivities).p50}` : undefined),
+    row('task completed → 201 at the client', phases.answer),
+  ];
 }
 
 // ------------------------------------------------------------------- report
@@ -544,7 +614,7 @@ async function main(): Promise<void> {
   const native = await NativeConnection.connect({ address: server.address });
   const connection = await Connection.connect({ address: server.address });
   try {
-    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('../workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
+    const bundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./lifecycle/workflows'), logger: { trace() {}, debug() {}, info() {}, warn() {}, error: console.error, log() {} } });
     const bundlePath = path.join(root, 'workflow-bundle.js');
     fs.writeFileSync(bundlePath, bundle.code);
     const t: TemporalSide = { native, temporal: new Client({ connection, namespace: 'default' }), bundlePath };
