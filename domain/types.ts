@@ -67,6 +67,20 @@ export interface Tariff {
   redelivery: RouteCharges;
 }
 
+/** The reference data a dossier registers with: its procedure, agency, the tariff and the calendar's years. */
+export interface DossierContext {
+  procedure: Procedure;
+  agency: Agency;
+  tariff: Tariff;
+  calendar: CalendarYear[];
+}
+
+/** The calendar years a dossier registers with: its submission's year and the next. */
+export function dossierContextYears(submittedAt: string): number[] {
+  const year = new Date(Date.parse(submittedAt)).getUTCFullYear();
+  return [year, year + 1];
+}
+
 export type Role = 'portal' | 'agency' | 'courier' | 'clerk' | 'manager' | 'admin';
 
 export interface Applicant {

@@ -1,5 +1,5 @@
 import type { Db } from 'mongodb';
-import type { Agency, CalendarYear, Courier, Procedure, Tariff } from '../domain/types';
+import type { Agency, CalendarYear, Courier, DossierContext, Procedure, Tariff } from '../domain/types';
 import { COLLECTIONS, isDuplicateKey } from './db';
 
 type WithId<T> = T & { _id: string | number };
@@ -12,6 +12,15 @@ function strip<T>(doc: WithId<T> | null): T | null {
 }
 
 /** The catalogue, agencies, couriers, tariff and working calendar, as admins maintain them. */
+/** A submission's reference data as `ReferenceData.dossierContext` reads them: a part not on file is null. */
+export type DossierContextParts = { procedure: Procedure | null; agency: Agency | null; tariff: Tariff | null; calendar: CalendarYear[] };
+
+/** The parts as a dossier's context when none is missing (the calendar's years may be: the deadlines then say so). */
+export function completeContext(parts: DossierContextParts): DossierContext | undefined {
+  const { procedure, agency, tariff, calendar } = parts;
+  return procedure && agency && tariff ? { procedure, agency, tariff, calendar } : undefined;
+}
+
 export class ReferenceData {
   constructor(private readonly db: Db) {}
 
@@ -53,6 +62,12 @@ export class ReferenceData {
   }
   async putTariff(t: Tariff): Promise<void> {
     await this.db.collection<WithId<Tariff>>(COLLECTIONS.tariffs).replaceOne({ _id: 'current' }, { ...t }, { upsert: true });
+  }
+
+  /** A submission's reference data, read together. */
+  async dossierContext(procedureCode: string, agencyId: string, years: number[]): Promise<DossierContextParts> {
+    const [procedure, agency, tariff, calendar] = await Promise.all([this.procedure(procedureCode), this.agency(agencyId), this.tariff(), this.calendars(years)]);
+    return { procedure, agency, tariff, calendar };
   }
 
   async calendar(year: number): Promise<CalendarYear | null> {

@@ -8,7 +8,7 @@ import type { Activities } from '../activities';
 import { WorkingCalendar } from '../domain/calendar';
 import type { DossierState, DossierView } from '../domain/dossier';
 import { toView, type Effect, type SystemEvent } from '../domain/lifecycle';
-import type { Submission } from '../domain/types';
+import { dossierContextYears, type Submission } from '../domain/types';
 
 const reference = proxyActivities<Activities>({
   startToCloseTimeout: '10 seconds',
@@ -81,8 +81,7 @@ const localReference = proxyLocalActivities<Activities>({
  * no extra await, so the workflow's steps interleave exactly as they did when it called the activity itself.
  */
 export function loadDossierContext(submission: Submission, local: boolean) {
-  const year = new Date(Date.parse(submission.submittedAt)).getUTCFullYear();
-  const input = { procedureCode: submission.procedureCode, agencyId: submission.agencyId, years: [year, year + 1] };
+  const input = { procedureCode: submission.procedureCode, agencyId: submission.agencyId, years: dossierContextYears(submission.submittedAt) };
   return local ? localReference.loadDossierContext(input) : reference.loadDossierContext(input);
 }
 
@@ -119,6 +118,11 @@ export function laneOf(effect: Effect): EffectLane {
     case 'notify':
       return 'notifications';
   }
+}
+
+/** Whether carrying out the effect writes our read model (a local write since `read-model-writes-local`). */
+export function writesReadModel(effect: Effect): boolean {
+  return effect.kind === 'record_cash' || effect.kind === 'dispatch_courier' || effect.kind === 'close_job' || effect.kind === 'cancel_jobs';
 }
 
 /** Carries out one effect for the dossier as it is now; the outcome, if the lifecycle needs to hear it. */

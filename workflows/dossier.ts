@@ -7,14 +7,14 @@
  * Read top to bottom: the behaviour switches, the state, the message handlers,
  * the state helpers, then the main sequence and the two loops it runs.
  */
-import { ApplicationFailure, allHandlersFinished, condition, log, setHandler, patched, upsertSearchAttributes } from '@temporalio/workflow';
+import { ApplicationFailure, allHandlersFinished, condition, log, setHandler, patched, upsertSearchAttributes, workflowInfo } from '@temporalio/workflow';
 import type { SearchAttributeUpdatePair } from '@temporalio/common';
 import { WorkingCalendar } from '../domain/calendar';
 import { TERMINAL_STATUSES, type DossierState, type DossierView } from '../domain/dossier';
 import type { EventCommand } from '../domain/events';
 import { applySystem, decide, nextAlarmAt, register, tick, toView, type Context, type Effect } from '../domain/lifecycle';
 import { WorkflowClock } from './clock';
-import { EFFECT_LANES, laneOf, loadDossierContext, perform, projectView, readModelWrites, refreshCalendar, type EffectLane } from './dossier-effects';
+import { EFFECT_LANES, laneOf, loadDossierContext, perform, projectView, readModelWrites, refreshCalendar, writesReadModel, type EffectLane } from './dossier-effects';
 import {
   REFUSAL_FAILURE_TYPE,
   applyEventUpdate,
@@ -32,25 +32,36 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
   // Each decided once, at the start, so every dossier keeps one behaviour for its whole life
   // and the histories of dossiers started before a switch replay unchanged.
 
+  // Since `lean-registration-task` (issue #10), one marker stands for all the switches before it: each
+  // marker costs the first workflow task two history events (the marker, and an upsert of the
+  // TemporalChangeVersion search attribute), and that task is what a submission waits for. Dossiers
+  // started before it keep their own markers, checked one by one as before.
+  const lean = patched('lean-registration-task');
+  const since = (patchId: string) => lean || patched(patchId);
+
   // The lifecycle rules of 2 (docs/DECISIONS.md): dossiers started before keep rules 1 for life.
-  const settings = patched('lifecycle-rules-v2') ? { ...input.settings, rules: 2 as const } : input.settings;
+  const settings = since('lifecycle-rules-v2') ? { ...input.settings, rules: 2 as const } : input.settings;
   // The registration answer waits until the read model has the dossier, so a GET right after it finds it.
-  const answerAfterProjection = patched('registration-answers-after-projection');
+  const answerAfterProjection = since('registration-answers-after-projection');
   // The calendar reaches open dossiers through calendarChangedSignal; reloading it before every event was redundant.
-  const calendarBySignalOnly = patched('calendar-refreshed-by-signal-only');
+  const calendarBySignalOnly = since('calendar-refreshed-by-signal-only');
   // Effects run in lanes, one per outside system: a payment gateway that is down no longer holds up
   // the courier. Projections are then serialised (see project()).
-  const effectsInLanes = patched('effects-run-in-lanes');
+  const effectsInLanes = since('effects-run-in-lanes');
   // Fewer server writes (issue #13: activities queued seconds on a loaded server). Writes to our own
   // read model run as local activities, in this worker, without the task queue's round trip and its
   // three history events; and a search attribute is upserted only when its value changed. One patch
   // for both: each patch costs a marker and an upsert of its own.
-  const fewerServerWrites = patched('read-model-writes-local');
+  const fewerServerWrites = since('read-model-writes-local');
   const writes = readModelWrites(fewerServerWrites);
   const searchAttributesOnChange = fewerServerWrites;
   // The reference data by a local activity: with the registration update delivered with the start
   // (update-with-start), the dossier registers and answers in its first workflow task (issue #10).
-  const contextLocal = patched('dossier-context-local');
+  const contextLocal = since('dossier-context-local');
+  // With `lean-registration-task` the registration task also ends with the answer: a first effect that
+  // writes the read model (the pickup's courier job) waits for the next task (see runEffects), since a
+  // local write would hold the task, and so the answer, until it is done.
+  const answerBeforeFirstWrites = lean;
 
   // ---------------------------------------------------------------- state
 
@@ -158,12 +169,15 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
 
   // ---------------------------------------------------------------- main sequence
 
-  const refs = await loadDossierContext(submission, contextLocal);
+  // The reference data as the submitter read them (the API passes them), or read here.
+  const refs = input.context ?? (await loadDossierContext(submission, contextLocal));
   calendar = new WorkingCalendar(refs.calendar);
   const registered = register({ submission, procedure: refs.procedure, agency: refs.agency, tariff: refs.tariff, settings }, ctx());
   commit(registered.state, registered.effects);
   await project();
   registrationProjected = true;
+  /** The task that answers the registration (its history length), which no local write should hold. */
+  const registrationTask = answerBeforeFirstWrites ? workflowInfo().historyLength : null;
 
   const effectLoops = effectsInLanes ? EFFECT_LANES.map((lane) => runEffects(lane)) : [runEffects(null)];
   await runTimers();
@@ -186,6 +200,11 @@ export async function dossierWorkflow(input: DossierWorkflowInput): Promise<Doss
       const [effect] = effects.splice(at, 1) as [Effect];
       effectsInFlight++;
       try {
+        if (writesReadModel(effect) && workflowInfo().historyLength === registrationTask) {
+          // The next task comes with the first queued effect's result (the receipt's notification is
+          // always one), or with this timer when that result is slow.
+          await condition(() => workflowInfo().historyLength !== registrationTask, '1 second');
+        }
         const outcome = await perform(effect, state!, writes);
         if (outcome) {
           const applied = applySystem(state!, outcome, ctx());

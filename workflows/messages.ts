@@ -6,7 +6,7 @@ import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import { defineSearchAttributeKey, SearchAttributeType } from '@temporalio/common';
 import type { DossierSettings, DossierView } from '../domain/dossier';
 import type { EventCommand } from '../domain/events';
-import type { Submission } from '../domain/types';
+import type { DossierContext, Submission } from '../domain/types';
 
 export const TASK_QUEUE_DEFAULT = 'dossiers';
 
@@ -17,6 +17,11 @@ export function dossierWorkflowId(code: string): string {
 export interface DossierWorkflowInput {
   submission: Submission;
   settings: DossierSettings;
+  /**
+   * The reference data the submitter read when it checked the submission (the API does); without it
+   * the workflow reads them itself, by an activity. Either way they are in the history for replays.
+   */
+  context?: DossierContext;
 }
 
 /** Applies a reported event; refused synchronously (validator) when it does not fit. */

@@ -3,12 +3,12 @@ import { Router, type Request } from 'express';
 import type { Db } from 'mongodb';
 import { STATUSES, TERMINAL_STATUSES, type DossierView } from '../../domain/dossier';
 import { EVENT_ROLES, type DossierEvent } from '../../domain/events';
-import type { Submission } from '../../domain/types';
+import { dossierContextYears, type Submission } from '../../domain/types';
 import { z } from 'zod';
 import { endOfLocalDay, formatInstant, localDate as localDateOf, parseInstant, startOfLocalDay } from '../../domain/calendar';
 import { listDossiers } from '../../store/dossier-list';
 import { findDossier } from '../../store/read-model';
-import type { ReferenceData } from '../../store/reference-data';
+import { completeContext, type ReferenceData } from '../../store/reference-data';
 import type { DossierClient } from '../../clients/dossiers';
 import type { DossierWorkflowInput } from '../../workflows/messages';
 import { requireRole, type Principal } from '../auth';
@@ -67,11 +67,14 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     // A backdated submission is counted on its own year's calendar: a past year needs one on file.
     const year = Number(localDateOf(body.submittedAt ? parseInstant(body.submittedAt) : now).slice(0, 4));
     const pastYear = year < Number(localDateOf(now).slice(0, 4));
-    const [procedure, agency, calendar] = await Promise.all([
-      deps.refs.procedure(body.procedureCode),
-      deps.refs.agency(body.agencyId),
+    const submittedAt = body.submittedAt ?? formatInstant(now);
+    // The reference data the dossier registers with, read once: they check the submission here and
+    // go to the workflow with it, so its first task has nothing to read.
+    const [refs, calendar] = await Promise.all([
+      deps.refs.dossierContext(body.procedureCode, body.agencyId, dossierContextYears(submittedAt)),
       pastYear ? deps.refs.calendar(year) : null,
     ]);
+    const { procedure, agency } = refs;
     const unknown = [
       ...(procedure ? [] : [{ path: 'procedureCode', message: `unknown procedure ${body.procedureCode}` }]),
       ...(agency ? [] : [{ path: 'agencyId', message: `unknown agency ${body.agencyId}` }]),
@@ -80,10 +83,12 @@ export function dossierRoutes(deps: DossierRoutesDeps): Router {
     if (unknown.length) throw Problem.invalid(unknown);
 
     const payloadHash = createHash('sha256').update(canonical(body)).digest('hex');
-    const submission: Submission = { ...body, submittedAt: body.submittedAt ?? formatInstant(now) } as Submission;
+    const submission: Submission = { ...body, submittedAt } as Submission;
+    // Without a tariff on file the workflow reads the reference data itself, and its activity says what is missing.
+    const context = completeContext(refs);
     // One call: the start with the registration update (update-with-start), answered by the workflow's first task.
     const { outcome, view } = await deps.dossiers.submitAndRegister(
-      { submission, settings: deps.settings },
+      { submission, settings: deps.settings, context },
       { payloadHash },
       {
         waitMs: Math.min(registrationTimeoutMs, remainingMs()),

@@ -8,10 +8,10 @@ import type { Worker } from '@temporalio/worker';
 import type { Db, MongoClient } from 'mongodb';
 import type { DossierView } from '../../domain/dossier';
 import type { EventCommand, Refusal } from '../../domain/events';
-import type { Submission } from '../../domain/types';
+import { dossierContextYears, type Submission } from '../../domain/types';
 import { startPaymentSandbox, type PaymentSandbox } from '../../sandbox/payment-gateway';
 import { findDossier } from '../../store/read-model';
-import { ReferenceData } from '../../store/reference-data';
+import { ReferenceData, completeContext } from '../../store/reference-data';
 import { addCalendarDays, dayOfWeek, formatInstant, localDate } from '../../domain/calendar';
 import { DossierClient } from '../../clients/dossiers';
 import { SEARCH_ATTRIBUTE_INDEXED_TYPES } from '../../clients/search-attributes';
@@ -26,9 +26,11 @@ import type { dossierWorkflow } from '../../workflows';
  * calendar-refreshed-by-signal-only; v3 also with effects-run-in-lanes; v4 also with
  * lifecycle-rules-v2; v5 also with read-model-writes-local (local read-model writes,
  * search attributes upserted on change); v6 also with dossier-context-local (registered in
- * the first workflow task, submitted by update-with-start).
+ * the first workflow task, submitted by update-with-start); v7 with lean-registration-task only (one
+ * marker for every switch before it, the reference data in the input, the first local write in the
+ * second task).
  */
-const HISTORY_GENERATION = 'v6';
+const HISTORY_GENERATION = 'v7';
 
 export type Actor = EventCommand['actor'];
 export const portal: Actor = { role: 'portal', id: 'portal' };
@@ -156,9 +158,14 @@ export class WorkflowHarness {
     return this.dossiers.handle(code);
   }
 
-  /** Submits a dossier and waits until it is registered, in one call as the API does (update-with-start). */
-  async submit(sub: Submission): Promise<DossierView> {
-    const { outcome, view } = await this.dossiers.submitAndRegister({ submission: sub, settings: this.settings });
+  /**
+   * Submits a dossier and waits until it is registered, in one call as the API does (update-with-start),
+   * with the reference data as the API reads them; `withContext: false` leaves them for the workflow to read.
+   */
+  async submit(sub: Submission, opts: { withContext?: boolean } = {}): Promise<DossierView> {
+    const refs = await new ReferenceData(this.db).dossierContext(sub.procedureCode, sub.agencyId, dossierContextYears(sub.submittedAt));
+    const context = opts.withContext === false ? undefined : completeContext(refs);
+    const { outcome, view } = await this.dossiers.submitAndRegister({ submission: sub, settings: this.settings, context });
     if (outcome !== 'started') throw new Error(`dossier ${sub.code} not started: ${outcome}`);
     if (!view) throw new Error(`dossier ${sub.code} not registered`);
     return view;

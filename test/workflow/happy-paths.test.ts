@@ -82,6 +82,21 @@ test('collect and deliver at home, prepaid: every deadline met, one capture, the
   expect(outbox.map((m) => m.template)).toEqual(expect.arrayContaining(['dossier.submitted', 'dossier.received', 'result.delivered']));
 });
 
+test('a submitter that sends no reference data (as the API before them): the workflow reads them, and registers the same dossier', async () => {
+  const at915 = at(h.monday, 0, '09:15');
+  const withContext = submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at915 });
+  const without = submission({ procedureCode: '2.000488', agencyId: 'QN-STP', submittedAt: at915 });
+  const a = await h.submit(withContext);
+  const b = await h.submit(without, { withContext: false });
+  const shape = (v: typeof a) => ({ status: v.status, fees: v.fees, deadlines: v.deadlines });
+  expect(shape(b)).toEqual(shape(a));
+  expect(a.job).toBeNull(); // the courier job comes with the next workflow task, after the answer
+  for (const code of [withContext.code, without.code]) {
+    const awaiting = await h.until(code, (v) => v.status === 'awaiting_pickup', 'pickup dispatch');
+    expect(awaiting.job).toMatchObject({ purpose: 'pickup', courierId: 'HL-BT01' });
+  }
+});
+
 test('electronic submission, counter collection, cash at the counter', async () => {
   const sub = submission({
     procedureCode: '2.000720',

@@ -113,6 +113,33 @@ test('the v6 histories register in the first workflow task: the reference data b
   }
 });
 
+test('the v7 histories have one patch marker, the reference data in the input, and no local write in the task that answers the registration', () => {
+  const v7 = files.filter((f) => f.startsWith('v7-'));
+  expect(v7.length).toBeGreaterThanOrEqual(9);
+  for (const f of v7) {
+    type Event = {
+      eventType: string;
+      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+    };
+    const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: Event[] };
+    const decoded = (m: NonNullable<Event['markerRecordedEventAttributes']>, key: string) => Buffer.from(m.details[key]!.payloads[0]!.data, 'base64').toString('utf8');
+    const firstTaskEnd = events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED');
+    const firstTask = events.slice(0, firstTaskEnd);
+    const patches = firstTask.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [JSON.parse(decoded(e.markerRecordedEventAttributes, 'patch-data')) as { id: string }] : []));
+    const local = firstTask.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [(JSON.parse(decoded(e.markerRecordedEventAttributes, 'data')) as { activity_type: string }).activity_type] : []));
+    const queued = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n) => n !== undefined);
+    const registered = firstTask.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+    expect({ f, patches: patches.map((p) => p.id), local, contextQueued: queued.includes('loadDossierContext'), registered }).toEqual({
+      f,
+      patches: ['lean-registration-task'],
+      local: ['projectDossier'],
+      contextQueued: false,
+      registered: true,
+    });
+  }
+});
+
 test('a history written across a local write held past its task still fails the replay, in the SDK, not in our code', async () => {
   // docs/DECISIONS.md, "A write never outlives its workflow task": recorded by the chaos run before the
   // local writes' options made it impossible. When an SDK release replays it, the defect is fixed there
