@@ -63,25 +63,36 @@ test('the v4 histories were recorded under lifecycle-rules-v2, so the replay exe
   }
 });
 
+type RecordedEvent = {
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+};
+
+/** A recorded history's events, with what its markers and scheduled activities say (of all events, or of `among`). */
+function recorded(f: string) {
+  const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: RecordedEvent[] };
+  const markers = (among: RecordedEvent[], name: string, key: string) =>
+    among.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === name ? [JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details[key]!.payloads[0]!.data, 'base64').toString('utf8')) as Record<string, unknown>] : []));
+  return {
+    events,
+    /** The events up to the end of the first workflow task (its commands included). */
+    firstTask: events.slice(0, events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED')),
+    patches: (among = events) => markers(among, 'core_patch', 'patch-data').map((d) => d.id as string),
+    localActivities: (among = events) => markers(among, 'core_local_activity', 'data').map((d) => d.activity_type as string),
+    queued: events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n): n is string => n !== undefined),
+  };
+}
+
 test('the v5 histories run the read-model writes as local activities: markers, and no queued task for them', () => {
   const v5 = files.filter((f) => f.startsWith('v5-'));
   expect(v5.length).toBeGreaterThanOrEqual(9);
   const writes = ['projectDossier', 'recordCashPayment', 'dispatchCourier', 'closeCourierJob', 'cancelCourierJobs'];
   for (const f of v5) {
-    type Event = {
-      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
-      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
-    };
-    const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: Event[] };
-    const queued = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n): n is string => n !== undefined);
-    const markers = events.map((e) => e.markerRecordedEventAttributes).filter((m) => m !== undefined);
-    const patches = markers.filter((m) => m.markerName === 'core_patch').map((m) => Buffer.from(m.details['patch-data']!.payloads[0]!.data, 'base64').toString('utf8'));
-    const local = markers
-      .filter((m) => m.markerName === 'core_local_activity')
-      .map((m) => (JSON.parse(Buffer.from(m.details.data!.payloads[0]!.data, 'base64').toString('utf8')) as { activity_type: string }).activity_type);
-    expect({ f, patched: patches.some((d) => d.includes('"id":"read-model-writes-local"')) }).toEqual({ f, patched: true });
-    expect({ f, queuedWrites: queued.filter((n) => writes.includes(n)) }).toEqual({ f, queuedWrites: [] });
-    expect({ f, projectedLocally: local.includes('projectDossier') }).toEqual({ f, projectedLocally: true });
+    const h = recorded(f);
+    expect({ f, patched: h.patches().includes('read-model-writes-local') }).toEqual({ f, patched: true });
+    expect({ f, queuedWrites: h.queued.filter((n) => writes.includes(n)) }).toEqual({ f, queuedWrites: [] });
+    expect({ f, projectedLocally: h.localActivities().includes('projectDossier') }).toEqual({ f, projectedLocally: true });
   }
 });
 
@@ -89,21 +100,10 @@ test('the v6 histories register in the first workflow task: the reference data b
   const v6 = files.filter((f) => f.startsWith('v6-'));
   expect(v6.length).toBeGreaterThanOrEqual(9);
   for (const f of v6) {
-    type Event = {
-      eventType: string;
-      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
-      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
-    };
-    const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: Event[] };
-    const decoded = (m: NonNullable<Event['markerRecordedEventAttributes']>, key: string) => Buffer.from(m.details[key]!.payloads[0]!.data, 'base64').toString('utf8');
-    const markers = events.map((e) => e.markerRecordedEventAttributes).filter((m) => m !== undefined);
-    const patched = markers.filter((m) => m.markerName === 'core_patch').some((m) => decoded(m, 'patch-data').includes('"id":"dossier-context-local"'));
-    const local = markers.filter((m) => m.markerName === 'core_local_activity').map((m) => (JSON.parse(decoded(m, 'data')) as { activity_type: string }).activity_type);
-    const queued = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n) => n !== undefined);
+    const h = recorded(f);
     // The registration update completes before the second workflow task is scheduled.
-    const firstTaskEnd = events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED');
-    const registered = events.findIndex((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
-    expect({ f, patched, contextLocal: local[0], contextQueued: queued.includes('loadDossierContext'), registeredInFirstTask: registered >= 0 && registered < firstTaskEnd }).toEqual({
+    const registeredInFirstTask = h.firstTask.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+    expect({ f, patched: h.patches().includes('dossier-context-local'), contextLocal: h.localActivities()[0], contextQueued: h.queued.includes('loadDossierContext'), registeredInFirstTask }).toEqual({
       f,
       patched: true,
       contextLocal: 'loadDossierContext',
@@ -117,20 +117,9 @@ test('the v7 histories have one patch marker, the reference data in the input, a
   const v7 = files.filter((f) => f.startsWith('v7-'));
   expect(v7.length).toBeGreaterThanOrEqual(9);
   for (const f of v7) {
-    type Event = {
-      eventType: string;
-      activityTaskScheduledEventAttributes?: { activityType: { name: string } };
-      markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
-    };
-    const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: Event[] };
-    const decoded = (m: NonNullable<Event['markerRecordedEventAttributes']>, key: string) => Buffer.from(m.details[key]!.payloads[0]!.data, 'base64').toString('utf8');
-    const firstTaskEnd = events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED');
-    const firstTask = events.slice(0, firstTaskEnd);
-    const patches = firstTask.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_patch' ? [JSON.parse(decoded(e.markerRecordedEventAttributes, 'patch-data')) as { id: string }] : []));
-    const local = firstTask.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === 'core_local_activity' ? [(JSON.parse(decoded(e.markerRecordedEventAttributes, 'data')) as { activity_type: string }).activity_type] : []));
-    const queued = events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n) => n !== undefined);
-    const registered = firstTask.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
-    expect({ f, patches: patches.map((p) => p.id), local, contextQueued: queued.includes('loadDossierContext'), registered }).toEqual({
+    const h = recorded(f);
+    const registered = h.firstTask.some((e) => e.eventType === 'EVENT_TYPE_WORKFLOW_EXECUTION_UPDATE_COMPLETED');
+    expect({ f, patches: h.patches(h.firstTask), local: h.localActivities(h.firstTask), contextQueued: h.queued.includes('loadDossierContext'), registered }).toEqual({
       f,
       patches: ['lean-registration-task'],
       local: ['projectDossier'],
