@@ -1,15 +1,18 @@
 /**
  * Dossier list pages through indexed equalities only (issue #10).
  *
- * The embedded FerretDB pushes one top-level string equality on an indexed
- * field to SQLite and does everything else (ranges, sorts) in memory over what
- * that equality selects. So a page never asks for a sort or a range over a set
- * that grows with the data: each dossier carries scalar bucket keys (the
- * filters' values and its local submission day, or hour for the unfiltered
- * list), and a page walks the buckets newest first with one indexed equality
- * each, sorting only the bucket it reads, until the page is full. Which days
- * hold any dossier is kept in `dossier_days` (a few hundred documents a year),
- * so the walk skips days without dossiers and knows where the data ends.
+ * The embedded FerretDB pushes one top-level string equality (or `$in` of
+ * strings) on an indexed field to SQLite and does everything else (ranges,
+ * sorts) in memory over what that selects. So a page never asks for a sort or
+ * a range over a set that grows with the data: each dossier carries scalar
+ * bucket keys (the filters' values and its local submission day, or hour for
+ * the unfiltered list), and a page walks the buckets newest first, sorting
+ * only the buckets it reads, until the page is full. A round of days is one
+ * `$in` read, and rounds double while they come back empty, so a quiet
+ * filter's year of empty days is a dozen reads, not ~1 ms a day; hours are
+ * read one equality each, in parallel. Which days hold any dossier is kept
+ * in `dossier_days` (a few hundred documents a year), so the walk skips days
+ * without dossiers and knows where the data ends.
  *
  * The cost of a page is then the size of the buckets it reads: a day of one
  * agency, or an hour of the whole office, whatever the collection's size.
@@ -225,11 +228,15 @@ function bucketOf(q: Omit<DossierListQuery, 'limit'>): { field: keyof ListKeys; 
   return { field: 'listHour', value: (h) => h, hourly: true };
 }
 
-/** The one read of a page's walk: the bucket `slot` (a day, or an hour for the unfiltered list) of the query. */
-export function bucketFilter(q: Omit<DossierListQuery, 'limit'>, slot: string): Filter<ListedDossier> {
+/**
+ * A read of a page's walk: the bucket `slot` (a day, or an hour for the unfiltered list) of the
+ * query, or several buckets at once (`$in`, which the patched FerretDB also pushes down).
+ */
+export function bucketFilter(q: Omit<DossierListQuery, 'limit'>, slot: string | readonly string[]): Filter<ListedDossier> {
   const bucket = bucketOf(q);
+  const key = typeof slot === 'string' ? bucket.value(slot) : { $in: slot.map(bucket.value) };
   // The bucket key first: FerretDB pushes the first indexed equality to SQLite and applies the rest itself.
-  const f = { [bucket.field]: bucket.value(slot) } as Filter<ListedDossier>;
+  const f = { [bucket.field]: key } as Filter<ListedDossier>;
   if (q.agencyId) f.agencyId = q.agencyId;
   if (q.status) f.status = q.status as DossierStatus;
   if (q.procedureCode) f.procedureCode = q.procedureCode;
@@ -238,11 +245,13 @@ export function bucketFilter(q: Omit<DossierListQuery, 'limit'>, slot: string): 
 
 /** Buckets read at once, growing while they come back short (a quiet filter walks many empty days). */
 const MAX_PARALLEL = 16;
+/** Days read by one `$in` at most: a quiet filter's empty days cost a query per round, not one each. */
+const MAX_DAYS_PER_READ = 64;
 
 /**
  * A page of dossiers, newest first (submission instant, then code, both
  * descending), after `q.after`. Every read is one indexed equality on a
- * bucket key; see the module comment.
+ * bucket key, or a `$in` of a round's day keys; see the module comment.
  */
 export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedDossier[]> {
   const bucket = bucketOf(q);
@@ -266,7 +275,6 @@ export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedD
     return start < upper && start < horizon && start + HOUR_MS > lower;
   };
 
-  const filter = (slot: string) => bucketFilter(q, slot);
   const keep = (d: ListedDossier) => {
     const at = d.submittedAt.getTime();
     if (at < lower || (q.to !== undefined && at >= q.to)) return false;
@@ -280,9 +288,21 @@ export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedD
   // The newest bucket is usually partial (today, or this hour): the first round reads the one before too.
   let width = 2;
   let fullest = 0;
+  const read = async (filter: Filter<ListedDossier>) =>
+    (await db.collection<ListedDossier>(COLLECTIONS.dossiers).find(filter).toArray()).map((d) => dossierOf(d as ListedDossier & StoredView));
+  // A round's buckets in walk order: days in one `$in` read, split by their key; hours one read each.
+  const readRound = async (round: string[]): Promise<ListedDossier[][]> => {
+    if (bucket.hourly) return Promise.all(round.map((slot) => read(bucketFilter(q, slot))));
+    const docs = await read(bucketFilter(q, round));
+    const byKey = new Map(round.map((slot): [string, ListedDossier[]] => [bucket.value(slot), []]));
+    for (const d of docs) byKey.get(d[bucket.field])?.push(d);
+    return [...byKey.values()];
+  };
+  const maxWidth = bucket.hourly ? MAX_PARALLEL : MAX_DAYS_PER_READ;
   while (page.length < q.limit && todo.length) {
     const round = todo.splice(0, width);
-    const found = await Promise.all(round.map(async (slot) => (await db.collection<ListedDossier>(COLLECTIONS.dossiers).find(filter(slot)).toArray()).map((d) => dossierOf(d as ListedDossier & StoredView))));
+    const found = await readRound(round);
+    const before = page.length;
     for (const docs of found) {
       const kept = docs.filter(keep);
       fullest = Math.max(fullest, kept.length);
@@ -291,7 +311,10 @@ export async function listDossiers(db: Db, q: DossierListQuery): Promise<ListedD
     }
     // Each dossier read is decoded whole by FerretDB, most of a page's cost: the next round reads as
     // many buckets as the fullest one so far says the page still needs, doubling while they come back empty.
-    width = Math.min(MAX_PARALLEL, fullest > 0 ? Math.ceil((q.limit - page.length) / fullest) : width * 2);
+    const needed = fullest > 0 ? Math.ceil((q.limit - page.length) / fullest) : width * 2;
+    // Days double after an empty round even when a full day set the estimate (a quiet filter with a
+    // busy today otherwise read its other days one per round); hours keep the estimate.
+    width = Math.min(maxWidth, !bucket.hourly && page.length === before ? Math.max(needed, width * 2) : needed);
   }
   return page.slice(0, q.limit);
 }
