@@ -11,7 +11,6 @@ function strip<T>(doc: WithId<T> | null): T | null {
   return rest as T;
 }
 
-/** The catalogue, agencies, couriers, tariff and working calendar, as admins maintain them. */
 /** A submission's reference data as `ReferenceData.dossierContext` reads them: a part not on file is null. */
 export type DossierContextParts = { procedure: Procedure | null; agency: Agency | null; tariff: Tariff | null; calendar: CalendarYear[] };
 
@@ -21,6 +20,7 @@ export function completeContext(parts: DossierContextParts): DossierContext | un
   return procedure && agency && tariff ? { procedure, agency, tariff, calendar } : undefined;
 }
 
+/** The catalogue, agencies, couriers, tariff and working calendar, as admins maintain them. */
 export class ReferenceData {
   constructor(private readonly db: Db) {}
 
