@@ -31,3 +31,25 @@ export function historyFromJSON(json: unknown): History {
   if (!loaded) throw new TypeError('invalid history JSON');
   return loaded as History;
 }
+
+/** An event of a history in proto3 JSON, as far as `historyFacts` reads it. */
+type JsonEvent = {
+  eventType: string;
+  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
+  markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
+};
+
+/** A history's events (proto3 JSON), with what its markers and scheduled activities say (of all events, or of `among`). */
+export function historyFacts(json: unknown) {
+  const { events } = json as { events: JsonEvent[] };
+  const markers = (among: JsonEvent[], name: string, key: string) =>
+    among.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === name ? [JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details[key]!.payloads[0]!.data, 'base64').toString('utf8')) as Record<string, unknown>] : []));
+  return {
+    events,
+    /** The events up to the end of the first workflow task (its commands included). */
+    firstTask: events.slice(0, events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED')),
+    patches: (among = events) => markers(among, 'core_patch', 'patch-data').map((d) => d.id as string),
+    localActivities: (among = events) => markers(among, 'core_local_activity', 'data').map((d) => d.activity_type as string),
+    queued: events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n): n is string => n !== undefined),
+  };
+}

@@ -163,8 +163,8 @@ export class WorkflowHarness {
    * with the reference data as the API reads them; `withContext: false` leaves them for the workflow to read.
    */
   async submit(sub: Submission, opts: { withContext?: boolean } = {}): Promise<DossierView> {
-    const refs = await new ReferenceData(this.db).dossierContext(sub.procedureCode, sub.agencyId, dossierContextYears(sub.submittedAt));
-    const context = opts.withContext === false ? undefined : completeContext(refs);
+    const context =
+      opts.withContext === false ? undefined : completeContext(await new ReferenceData(this.db).dossierContext(sub.procedureCode, sub.agencyId, dossierContextYears(sub.submittedAt)));
     const { outcome, view } = await this.dossiers.submitAndRegister({ submission: sub, settings: this.settings, context });
     if (outcome !== 'started') throw new Error(`dossier ${sub.code} not started: ${outcome}`);
     if (!view) throw new Error(`dossier ${sub.code} not registered`);

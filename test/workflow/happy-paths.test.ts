@@ -1,4 +1,5 @@
 import { submission } from '../support/fixtures';
+import { historyFacts, historyToJSON } from '../support/history-json';
 import { at, endOf } from '../support/time';
 import { agency, clerk, courier } from '../support/workflow-harness';
 import { useHarness } from '../support/use-harness';
@@ -90,11 +91,18 @@ test('a submitter that sends no reference data (as the API before them): the wor
   const b = await h.submit(without, { withContext: false });
   const shape = (v: typeof a) => ({ status: v.status, fees: v.fees, deadlines: v.deadlines });
   expect(shape(b)).toEqual(shape(a));
-  expect(a.job).toBeNull(); // the courier job comes with the next workflow task, after the answer
   for (const code of [withContext.code, without.code]) {
     const awaiting = await h.until(code, (v) => v.status === 'awaiting_pickup', 'pickup dispatch');
     expect(awaiting.job).toMatchObject({ purpose: 'pickup', courierId: 'HL-BT01' });
   }
+  // The task that answers the registration: one patch marker, no read of the reference data when they
+  // came with the input, and the courier job's local write left to a later task.
+  const firstTask = async (code: string) => {
+    const facts = historyFacts(historyToJSON(await h.handle(code).fetchHistory()));
+    return { patches: facts.patches(facts.firstTask), local: facts.localActivities(facts.firstTask), dispatchedLater: facts.localActivities().includes('dispatchCourier') };
+  };
+  expect(await firstTask(withContext.code)).toEqual({ patches: ['lean-registration-task'], local: ['projectDossier'], dispatchedLater: true });
+  expect(await firstTask(without.code)).toEqual({ patches: ['lean-registration-task'], local: ['loadDossierContext', 'projectDossier'], dispatchedLater: true });
 });
 
 test('electronic submission, counter collection, cash at the counter', async () => {

@@ -9,7 +9,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from '@temporalio/worker';
-import { historyFromJSON } from '../support/history-json';
+import { historyFacts, historyFromJSON } from '../support/history-json';
 
 const dir = join(__dirname, '..', 'histories');
 const files = readdirSync(dir)
@@ -63,26 +63,8 @@ test('the v4 histories were recorded under lifecycle-rules-v2, so the replay exe
   }
 });
 
-type RecordedEvent = {
-  eventType: string;
-  activityTaskScheduledEventAttributes?: { activityType: { name: string } };
-  markerRecordedEventAttributes?: { markerName: string; details: Record<string, { payloads: { data: string }[] }> };
-};
-
-/** A recorded history's events, with what its markers and scheduled activities say (of all events, or of `among`). */
-function recorded(f: string) {
-  const { events } = JSON.parse(readFileSync(join(dir, f), 'utf8')) as { events: RecordedEvent[] };
-  const markers = (among: RecordedEvent[], name: string, key: string) =>
-    among.flatMap((e) => (e.markerRecordedEventAttributes?.markerName === name ? [JSON.parse(Buffer.from(e.markerRecordedEventAttributes.details[key]!.payloads[0]!.data, 'base64').toString('utf8')) as Record<string, unknown>] : []));
-  return {
-    events,
-    /** The events up to the end of the first workflow task (its commands included). */
-    firstTask: events.slice(0, events.findIndex((e, i) => i > 1 && e.eventType === 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED')),
-    patches: (among = events) => markers(among, 'core_patch', 'patch-data').map((d) => d.id as string),
-    localActivities: (among = events) => markers(among, 'core_local_activity', 'data').map((d) => d.activity_type as string),
-    queued: events.map((e) => e.activityTaskScheduledEventAttributes?.activityType.name).filter((n): n is string => n !== undefined),
-  };
-}
+/** A recorded history's events and what they say (test/support/history-json.ts). */
+const recorded = (f: string) => historyFacts(JSON.parse(readFileSync(join(dir, f), 'utf8')));
 
 test('the v5 histories run the read-model writes as local activities: markers, and no queued task for them', () => {
   const v5 = files.filter((f) => f.startsWith('v5-'));
