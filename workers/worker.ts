@@ -68,15 +68,19 @@ export function workerCapacity(config: Config): WorkerCapacity {
 
 /** The worker options a capacity sets: slots, pollers, cache and a bounded stop. */
 export function capacityOptions(capacity: WorkerCapacity): Partial<WorkerOptions> {
+  // Without a cache, sdk-core still holds one run (evicted after each task): a second task taken meanwhile
+  // waits for that slot, and a query waiting behind a task is dropped when the run is evicted (its caller
+  // waits for its deadline; a task's, the 10 s task timeout). One task at a time leaves nothing waiting.
+  const workflowTasks = capacity.maxCachedWorkflows === 0 ? 1 : capacity.maxConcurrentWorkflowTasks;
   return {
     maxCachedWorkflows: capacity.maxCachedWorkflows,
     maxConcurrentActivityTaskExecutions: capacity.maxConcurrentActivities,
     // The dossiers' read-model writes run here too, in this worker (same activities, same interceptor).
     maxConcurrentLocalActivityExecutions: capacity.maxConcurrentLocalActivities,
-    maxConcurrentWorkflowTaskExecutions: capacity.maxConcurrentWorkflowTasks,
+    maxConcurrentWorkflowTaskExecutions: workflowTasks,
     maxConcurrentActivityTaskPolls: Math.min(capacity.activityPollers, capacity.maxConcurrentActivities),
     // With no cache there is no sticky queue, and the SDK then takes one poller.
-    maxConcurrentWorkflowTaskPolls: Math.min(capacity.workflowPollers, capacity.maxConcurrentWorkflowTasks),
+    maxConcurrentWorkflowTaskPolls: Math.min(capacity.workflowPollers, workflowTasks),
     // A dead worker's sticky queue holds its cached workflows' next tasks this long before any worker gets them.
     stickyQueueScheduleToStartTimeout: capacity.stickyQueueTimeoutMs,
     shutdownGraceTime: capacity.shutdownGraceMs,

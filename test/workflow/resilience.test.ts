@@ -8,6 +8,7 @@ import { count, deadline, electronicSubmission, eventually, pickUp, SELF, templa
 import { at, endOf } from '../support/time';
 import { agency, courier } from '../support/workflow-harness';
 import { useHarness } from '../support/use-harness';
+import { dossierViewQuery } from '../../workflows/messages';
 
 const h = useHarness({ label: 'resilience', stickyCache: false });
 
@@ -80,4 +81,32 @@ test('an event sent twice with the same eventId is applied once and answered the
   expect(v.supplementRequests.count).toBe(1);
   expect(v.version).toBe(first.version);
   await eventually(async () => expect(count(await templates(h, sub.code, 'citizen'), 'supplement.requested')).toBe(1));
+});
+
+test('a worker without a cache answers every query, even those asked while it runs the dossier\'s first tasks', async () => {
+  // A query taken beside a running task waited for sdk-core's one cached run and was dropped when that run
+  // was evicted: about one a submission, and its caller (the harness's `until`) then waited for ever.
+  const unanswered: string[] = [];
+  for (let i = 0; i < 2; i++) {
+    const sub = submission({ procedureCode: '2.000720', agencyId: 'HL-UBND', submittedAt: at(h.monday, 0, '09:15') });
+    let registered = false;
+    const submitted = h.submit(sub).finally(() => {
+      registered = true;
+    });
+    const askers = [0, 1, 2].map(async () => {
+      const until = Date.now() + 3000;
+      while (!registered || Date.now() < until) {
+        try {
+          await h.env.client.withDeadline(Date.now() + 5000, () => h.handle(sub.code).query(dossierViewQuery));
+        } catch (err) {
+          // Before the start, the workflow is not there yet; anything else is a query left unanswered.
+          if ((err as Error).name !== 'WorkflowNotFoundError') unanswered.push(`${sub.code}: ${String(err)}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    });
+    await submitted;
+    await Promise.all(askers);
+  }
+  expect(unanswered).toEqual([]);
 });
