@@ -5,6 +5,7 @@
  * signal is the definition in workflows/messages.ts.
  */
 import {
+  ServiceError,
   WorkflowExecutionAlreadyStartedError,
   WorkflowNotFoundError,
   WorkflowUpdateFailedError,
@@ -197,13 +198,21 @@ export class DossierClient {
     }
   }
 
-  /** The workflow's current view, the source of truth; null when there is no such workflow. */
+  /**
+   * The workflow's current view, the source of truth; null when there is no such workflow.
+   * Each attempt has a deadline of its own and one that times out is asked again: a worker can
+   * drop a query that waits behind a workflow task (sdk-core does when it evicts that run from
+   * its cache), and the call then waits for its deadline, or for ever without one.
+   */
   async view(code: string): Promise<DossierView | null> {
-    try {
-      return await this.scoped(() => this.handle(code).query(dossierViewQuery));
-    } catch (err) {
-      if (err instanceof WorkflowNotFoundError) return null;
-      throw err;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.scoped(() => this.temporal.withDeadline(Date.now() + QUERY_ATTEMPT_MS, () => this.handle(code).query(dossierViewQuery)));
+      } catch (err) {
+        if (err instanceof WorkflowNotFoundError) return null;
+        if (attempt < QUERY_ATTEMPTS && isDeadlineExceeded(err) && !contextSignal(this.temporal)?.aborted) continue;
+        throw err;
+      }
     }
   }
 
@@ -270,16 +279,29 @@ function isCompletedError(err: unknown): boolean {
 
 class TimeoutError extends Error {}
 
+/** A view query's attempts (see `view`): a query answers in milliseconds, a replay of a dossier's history in well under a second. */
+const QUERY_ATTEMPT_MS = 3_000;
+const QUERY_ATTEMPTS = 3;
+
+/** gRPC's DEADLINE_EXCEEDED status code. */
+const GRPC_DEADLINE_EXCEEDED = 4;
+
+/** The call's own gRPC deadline passed, as the client reports it (a ServiceError caused by the gRPC error). */
+function isDeadlineExceeded(err: unknown): boolean {
+  const cause = (err as { cause?: { code?: unknown } } | undefined)?.cause;
+  return err instanceof ServiceError && cause?.code === GRPC_DEADLINE_EXCEEDED;
+}
+
 function sameSubmission(opts: { payloadHash?: string }, memo: Record<string, unknown> | undefined): boolean {
   return opts.payloadHash !== undefined && memo?.payloadHash === opts.payloadHash;
 }
 
-/** The promise, failing with a TimeoutError after `ms` when `ms` is finite. */
 /** The dossier as the read model has it, when the wait's caller gave one; null on any failure. */
 function fromReadModel(code: string, wait: RegistrationWait): Promise<DossierView | null> {
   return wait.readModel ? wait.readModel(code).catch(() => null) : Promise.resolve(null);
 }
 
+/** The promise, failing with a TimeoutError after `ms` when `ms` is finite. */
 function bounded<T>(p: Promise<T>, ms: number | undefined): Promise<T> {
   return ms !== undefined && Number.isFinite(ms) ? withTimeout(p, ms) : p;
 }
