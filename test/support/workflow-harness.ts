@@ -32,9 +32,8 @@ import type { dossierWorkflow } from '../../workflows';
  */
 const HISTORY_GENERATION = 'v7';
 
-/** A submission's update-with-start attempts (see `submit`); registering takes well under a second. */
-const SUBMIT_ATTEMPT_MS = 5_000;
-const SUBMIT_ATTEMPTS = 3;
+/** A submission's update-with-start deadline (see `submit`); registering takes well under a second. */
+const SUBMIT_DEADLINE_MS = 5_000;
 
 export type Actor = EventCommand['actor'];
 export const portal: Actor = { role: 'portal', id: 'portal' };
@@ -166,32 +165,26 @@ export class WorkflowHarness {
    * Submits a dossier and waits until it is registered, in one call as the API does (update-with-start),
    * with the reference data as the API reads them; `withContext: false` leaves them for the workflow to read.
    *
-   * Each attempt carries a gRPC deadline: the time-skipping server (temporal-test-server 1.40.0) reads
+   * The call carries a gRPC deadline: the time-skipping server (temporal-test-server 1.40.0) reads
    * the call's deadline while it waits for the update, and a call without one can fail there
    * (NullPointerException, answered as gRPC UNKNOWN, which the client then retries for about 30 s).
    */
   async submit(sub: Submission, opts: { withContext?: boolean } = {}): Promise<DossierView> {
     const context =
       opts.withContext === false ? undefined : completeContext(await new ReferenceData(this.db).dossierContext(sub.procedureCode, sub.agencyId, dossierContextYears(sub.submittedAt)));
-    for (let attempt = 1; ; attempt++) {
-      try {
-        const { outcome, view } = await this.env.client.withDeadline(Date.now() + SUBMIT_ATTEMPT_MS, () =>
-          this.dossiers.submitAndRegister({ submission: sub, settings: this.settings, context }),
-        );
-        if (outcome !== 'started') throw new Error(`dossier ${sub.code} not started: ${outcome}`);
-        if (view) return view;
-      } catch (err) {
-        if (!(err instanceof ServiceError)) throw err;
-        if (!(await this.exists(sub.code))) {
-          if (attempt < SUBMIT_ATTEMPTS) continue;
-          throw err;
-        }
-      }
-      // Started, its answer past the attempt's deadline: the registration asked again by a plain update.
-      const view = await this.dossiers.registeredView(sub.code);
-      if (!view) throw new Error(`dossier ${sub.code} not registered`);
-      return view;
+    try {
+      const { outcome, view } = await this.env.client.withDeadline(Date.now() + SUBMIT_DEADLINE_MS, () =>
+        this.dossiers.submitAndRegister({ submission: sub, settings: this.settings, context }),
+      );
+      if (outcome !== 'started') throw new Error(`dossier ${sub.code} not started: ${outcome}`);
+      if (view) return view;
+    } catch (err) {
+      if (!(err instanceof ServiceError) || !(await this.exists(sub.code))) throw err;
     }
+    // Started, its answer past the deadline: the registration asked again by a plain update.
+    const view = await this.dossiers.registeredView(sub.code);
+    if (!view) throw new Error(`dossier ${sub.code} not registered`);
+    return view;
   }
 
   private async exists(code: string): Promise<boolean> {

@@ -11,8 +11,8 @@ test('WORKER_STICKY_QUEUE_TIMEOUT_MS: 2 s by default instead of the SDK 10 s, se
 });
 
 test('WORKER_MAX_CACHED_WORKFLOWS=0: one workflow task at a time (a task or query taken beside it would wait for the one run sdk-core holds)', () => {
-  const cacheless = capacityOptions(workerCapacity(loadConfig({ ...secret, WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10' })));
+  const cacheless = capacityOptions(workerCapacity(loadConfig({ ...secret, WORKER_MAX_CACHED_WORKFLOWS: '0', WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '12' })));
   expect(cacheless).toMatchObject({ maxCachedWorkflows: 0, maxConcurrentWorkflowTaskExecutions: 1, maxConcurrentWorkflowTaskPolls: 1 });
-  const cached = capacityOptions(workerCapacity(loadConfig({ ...secret, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '10' })));
-  expect(cached).toMatchObject({ maxConcurrentWorkflowTaskExecutions: 10 });
+  const cached = capacityOptions(workerCapacity(loadConfig({ ...secret, WORKER_MAX_CONCURRENT_WORKFLOW_TASKS: '12' })));
+  expect(cached).toMatchObject({ maxConcurrentWorkflowTaskExecutions: 12 });
 });
